@@ -1,0 +1,9 @@
+"""azurecr: a client for the Azure Container Registry data plane."""
+
+from ._audience import ContainerRegistryAudience
+from ._container_registry_client import ContainerRegistryClient
+from ._version import VERSION
+
+__version__ = VERSION
+
+__all__ = ["ContainerRegistryAudience", "ContainerRegistryClient"]
