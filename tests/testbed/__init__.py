@@ -1,0 +1,264 @@
+"""The real test bed: CNCF distribution + an ACR-compatible front service on 127.0.0.1.
+
+    bed = start_testbed(state_dir)          # or TestBed.start(state_dir)
+    bed.endpoint        # "https://127.0.0.1:<port>"   (what clients use, like myreg.azurecr.io)
+    bed.service         # "127.0.0.1:<port>"           (the token `service`/`aud`)
+    bed.ca_path         # PEM of the throwaway CA (server cert is for 127.0.0.1 and localhost)
+    bed.registry_url    # direct URL of docker-registry (no ACR extras)
+    bed.admin_username, bed.admin_password
+    bed.mint_aad_token(audience=..., expires_in=...)  -> fake AAD token the bed trusts
+    bed.mint_access_token(["repository:x:pull"])      -> registry access token
+    bed.mint_refresh_token()                          -> ACR refresh token
+    bed.set_anonymous_pull(True)
+    bed.stop()
+
+The service runs in a child process (``python -m tests.testbed serve``) which itself runs
+docker-registry; stop() terminates both and leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from . import pki
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INFO_FILE = "testbed.json"
+
+__all__ = ["TestBed", "start_testbed", "REPO_ROOT"]
+
+
+class TestBed:
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, info: dict[str, Any], proc: subprocess.Popen[bytes] | None = None) -> None:
+        self.info = info
+        self.proc = proc
+        self.endpoint: str = info["endpoint"]
+        self.service: str = info["service"]
+        self.issuer: str = info["issuer"]
+        self.registry_url: str = info["registry_url"]
+        self.ca_path: str = info["ca_path"]
+        self.state_dir: str = info["state_dir"]
+        self.storage_dir: str = info["storage_dir"]
+        self.admin_username: str = info["admin_username"]
+        self.admin_password: str = info["admin_password"]
+        self.pid: int = info["pid"]
+        self.registry_pid: int | None = info.get("registry_pid")
+        self._signer = pki.token_signer(self.state_dir)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    @classmethod
+    def start(
+        cls,
+        state_dir: str | os.PathLike[str],
+        *,
+        anonymous_pull: bool = False,
+        timeout: float = 30.0,
+        watch_parent: bool = True,
+        log_path: str | os.PathLike[str] | None = None,
+    ) -> TestBed:
+        d = Path(state_dir).resolve()
+        d.mkdir(parents=True, exist_ok=True)
+        info_path = d / INFO_FILE
+        info_path.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "tests.testbed", "serve", "--state", str(d)]
+        if anonymous_pull:
+            cmd.append("--anonymous-pull")
+        if watch_parent:
+            cmd += ["--watch-pid", str(os.getpid())]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        log = open(log_path or d / "serve.log", "ab")  # noqa: SIM115
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=str(REPO_ROOT),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # own process group: stop() can reap it all
+            )
+        finally:
+            log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"test bed exited with {proc.returncode}:\n"
+                    + (d / "serve.log").read_text(errors="replace")[-4000:]
+                )
+            if info_path.is_file():
+                info = json.loads(info_path.read_text())
+                if info.get("pid") == proc.pid:
+                    return cls(info, proc)
+            time.sleep(0.05)
+        _stop_process(proc.pid, proc)
+        raise RuntimeError("test bed did not start in time; see " + str(d / "serve.log"))
+
+    @classmethod
+    def attach(cls, state_dir: str | os.PathLike[str]) -> TestBed:
+        """Use a test bed started elsewhere (scripts/testbed.sh)."""
+        info = json.loads((Path(state_dir) / INFO_FILE).read_text())
+        return cls(info, None)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        _stop_process(self.pid, self.proc, timeout)
+        if self.registry_pid:
+            # the serve process stops the registry; this is only a safety net
+            _wait_gone(self.registry_pid, 2.0, kill=True)
+
+    def __enter__(self) -> TestBed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- helpers -------------------------------------------------------------------------
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_path)
+
+    def mint_aad_token(
+        self,
+        audience: str = "https://containerregistry.azure.net",
+        expires_in: int = 3600,
+        **kw: Any,
+    ) -> str:
+        return pki.mint_aad_token(self.state_dir, audience=audience, expires_in=expires_in, **kw)
+
+    def mint_access_token(
+        self, scopes: list[str] | str, *, expires_in: int = 3600, subject: str = "testbed-test"
+    ) -> str:
+        """An access token granting exactly ``scopes`` (e.g. ``repository:a:pull,push``)."""
+        from .acr_service import parse_scope
+
+        if isinstance(scopes, str):
+            scopes = [scopes]
+        access = []
+        for s in scopes:
+            parsed = parse_scope(s)
+            if parsed is None:
+                raise ValueError(f"bad scope {s!r}")
+            typ, name, actions = parsed
+            access.append({"type": typ, "name": name, "actions": actions})
+        now = int(time.time())
+        return self._signer.sign(
+            {
+                "jti": os.urandom(8).hex(),
+                "sub": subject,
+                "nbf": now - 5,
+                "exp": now + expires_in,
+                "iat": now,
+                "iss": self.issuer,
+                "aud": self.service,
+                "access": access,
+            }
+        )
+
+    def mint_refresh_token(
+        self, *, expires_in: int = 3 * 3600, subject: str = "testbed-test"
+    ) -> str:
+        now = int(time.time())
+        return self._signer.sign(
+            {
+                "jti": os.urandom(8).hex(),
+                "sub": subject,
+                "nbf": now - 5,
+                "exp": now + expires_in,
+                "iat": now,
+                "iss": self.issuer,
+                "aud": self.service,
+                "grant_type": "refresh_token",
+            }
+        )
+
+    def _admin_request(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        auth = base64.b64encode(f"{self.admin_username}:{self.admin_password}".encode()).decode()
+        req = urllib.request.Request(
+            self.endpoint + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            method="POST" if body is not None else "GET",
+            headers={"Authorization": "Basic " + auth, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, context=self.ssl_context(), timeout=10) as r:
+            return json.loads(r.read())
+
+    def set_anonymous_pull(self, enabled: bool) -> None:
+        self._admin_request("/_testbed/config", {"anonymous_pull": enabled})
+
+    @property
+    def anonymous_pull(self) -> bool:
+        return bool(self._admin_request("/_testbed/config")["anonymous_pull"])
+
+    def __repr__(self) -> str:
+        return f"TestBed(endpoint={self.endpoint!r}, registry_url={self.registry_url!r})"
+
+
+def start_testbed(
+    state_dir: str | os.PathLike[str], anonymous_pull: bool = False, **kw: Any
+) -> TestBed:
+    return TestBed.start(state_dir, anonymous_pull=anonymous_pull, **kw)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours counts as gone once reaped
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    return True
+
+
+def _wait_gone(pid: int, timeout: float, *, kill: bool) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    if kill and _alive(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return True
+        return _wait_gone(pid, 2.0, kill=False)
+    return not _alive(pid)
+
+
+def _stop_process(pid: int, proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
+    """SIGTERM the serve process (it stops its registry), then SIGKILL its group if needed."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    if proc is not None:
+        try:
+            proc.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    elif _wait_gone(pid, timeout, kill=False):
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the group created with start_new_session
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc is not None:
+        proc.wait(5)
