@@ -1,0 +1,148 @@
+"""The ACR challenge authentication policy (sync). Decisions live in :mod:`._auth_flow`;
+this module only drives them with blocking I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from typing import Any, Optional
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import ClientAuthenticationError
+from azure.core.pipeline import Pipeline, PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import HTTPPolicy
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest import HttpRequest, HttpResponse
+
+from ._auth_flow import AadTokenStep, ChallengeResponder, FlowStep, HttpStep
+from ._pipeline import token_pipeline_policies
+
+__all__ = ["ContainerRegistryChallengePolicy"]
+
+
+def body_position(request: HttpRequest) -> Optional[int]:
+    """Where a seekable request body starts, so a retry can rewind it."""
+    body: Any = getattr(request, "content", None)
+    tell = getattr(body, "tell", None)
+    if callable(tell):
+        try:
+            return int(tell())
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def rewind_body(request: HttpRequest, position: Optional[int]) -> bool:
+    """Rewind a request body to ``position``; False when the body cannot be replayed."""
+    body: Any = getattr(request, "content", None)
+    if body is None or isinstance(body, (bytes, bytearray, str, dict, list)):
+        return True
+    if position is None or not callable(getattr(body, "seek", None)):
+        return False
+    body.seek(position)
+    return True
+
+
+def parse_token_response(status: int, text: str) -> tuple[int, Any]:
+    """Decode a token endpoint's answer into ``(status, JSON or None)``."""
+    try:
+        return status, json.loads(text) if text else None
+    except ValueError:
+        return status, None
+
+
+def unreplayable() -> ClientAuthenticationError:
+    return ClientAuthenticationError(
+        "the registry asked for authentication but the request body cannot be replayed"
+    )
+
+
+class ContainerRegistryChallengePolicy(HTTPPolicy[HttpRequest, HttpResponse]):
+    """Answers the registry's ``WWW-Authenticate`` challenges.
+
+    Bearer challenges are answered through the ACR token flow (AAD exchange, username and
+    password, or anonymous); Basic challenges with a username and password. The request is
+    retried once, with its body rewound.
+
+    :param credential: a TokenCredential, an AzureNamedKeyCredential or None (anonymous).
+    :param str endpoint: the registry's endpoint (``https://<login server>``).
+    :keyword str audience: the AAD audience of the registry's cloud.
+    :keyword transport: the transport the token requests share with the client.
+    :keyword bool allow_insecure_http: allow credentials over plain http (loopback tests).
+    """
+
+    def __init__(
+        self,
+        credential: Optional[object],
+        endpoint: str,
+        *,
+        audience: str,
+        transport: HttpTransport[HttpRequest, HttpResponse],
+        allow_insecure_http: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        self._responder = ChallengeResponder(credential, endpoint, audience, allow_insecure_http)
+        self._token_pipeline: Pipeline[HttpRequest, HttpResponse] = Pipeline(
+            transport=_NonClosingTransport(transport), policies=token_pipeline_policies(**kwargs)
+        )
+
+    def _drive(self, flow: Generator[FlowStep, Any, str]) -> str:
+        try:
+            step = next(flow)
+            while True:
+                step = flow.send(self._perform(step))
+        except StopIteration as done:
+            token: str = done.value
+            return token
+
+    def _perform(self, step: FlowStep) -> Any:
+        if isinstance(step, AadTokenStep):
+            credential: TokenCredential = self._responder.credential  # type: ignore[assignment]
+            return credential.get_token(step.scope).token
+        assert isinstance(step, HttpStep)
+        request = HttpRequest(step.method, step.url, data=step.form, headers=step.headers)
+        response = self._token_pipeline.run(request).http_response
+        response.read()
+        return parse_token_response(response.status_code, response.text())
+
+    def send(
+        self, request: PipelineRequest[HttpRequest]
+    ) -> PipelineResponse[HttpRequest, HttpResponse]:
+        position = body_position(request.http_request)
+        response = self.next.send(request)
+        if response.http_response.status_code != 401:
+            return response
+        answer = self._responder.respond(
+            response.http_response.headers.get("WWW-Authenticate"), request.http_request.url
+        )
+        if answer is None:
+            return response
+        authorization = answer if isinstance(answer, str) else "Bearer " + self._drive(answer)
+        if not rewind_body(request.http_request, position):
+            raise unreplayable()
+        request.http_request.headers["Authorization"] = authorization
+        return self.next.send(request)
+
+
+class _NonClosingTransport(HttpTransport[HttpRequest, HttpResponse]):
+    """Shares the client's transport with the token pipeline without closing it: the
+    client owns the transport's lifetime."""
+
+    def __init__(self, inner: HttpTransport[HttpRequest, HttpResponse]) -> None:
+        self._inner = inner
+
+    def __enter__(self) -> _NonClosingTransport:
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        return None
+
+    def open(self) -> None:
+        self._inner.open()
+
+    def close(self) -> None:
+        return None
+
+    def send(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return self._inner.send(request, **kwargs)

@@ -1,0 +1,5 @@
+"""Async clients of azurecr (needs the ``aio`` extra: aiohttp)."""
+
+from ._async_container_registry_client import ContainerRegistryClient
+
+__all__ = ["ContainerRegistryClient"]
