@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from tests.testbed import REPO_ROOT, TestBed
+from tests.reference import RECORDINGS_DIR
+from tests.testbed import TestBed
 
 from ._helpers import (
     DOCKER_LIST,
@@ -36,9 +37,7 @@ from ._helpers import (
     request,
 )
 
-RECORDINGS = Path(
-    os.environ.get("AZURECR_RECORDINGS") or REPO_ROOT.parent / "shared" / "reference" / "recordings"
-)
+RECORDINGS = Path(os.environ.get("AZURECR_RECORDINGS") or RECORDINGS_DIR)
 SPEC = Path(
     os.environ.get("AZURECR_REFERENCE_SPEC") or RECORDINGS.parent / "acr-data-plane-2021-07-01.json"
 )

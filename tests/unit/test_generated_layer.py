@@ -14,16 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.reference import REFERENCE_SPEC
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "swagger" / "containerregistry.json"
 GENERATED = ROOT / "src" / "azurecr" / "_generated"
 REGENERATE = ROOT / "scripts" / "regenerate.sh"
-REFERENCE_PATH = Path(
-    os.environ.get(
-        "AZURECR_REFERENCE_SPEC",
-        ROOT.parent / "shared" / "reference" / "acr-data-plane-2021-07-01.json",
-    )
-)
+REFERENCE_PATH = Path(os.environ.get("AZURECR_REFERENCE_SPEC") or REFERENCE_SPEC)
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
