@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from azure.core.exceptions import ClientAuthenticationError
 
 from ._challenge import AuthChallenge, find_challenge
+from ._scopes import normalize_scope, scope_for_request
 
 __all__ = [
     "AadTokenStep",
@@ -119,7 +120,7 @@ class TokenCache:
     ) -> Optional[str]:
         """A cached access token for exactly this scope, still valid for the margin."""
         now = time.time() if now is None else now
-        entry = self.access_tokens.get((service, scope))
+        entry = self.access_tokens.get((service, normalize_scope(scope)))
         if entry and entry.expires_on - ACCESS_TOKEN_MARGIN > now:
             return entry.token
         return None
@@ -129,7 +130,9 @@ class TokenCache:
     ) -> None:
         """Remember an access token for (service, scope)."""
         now = time.time() if now is None else now
-        self.access_tokens[(service, scope)] = _Entry(token, self._expiry(token, now))
+        self.access_tokens[(service, normalize_scope(scope))] = _Entry(
+            token, self._expiry(token, now)
+        )
 
     def forget(self, service: str) -> None:
         """Drop every token of ``service`` (after the registry rejected one)."""
@@ -214,6 +217,7 @@ def token_flow(
     username: Optional[str] = None,
     password: Optional[str] = None,
     allow_insecure_http: bool = False,
+    rejected: Optional[str] = None,
 ) -> Generator[FlowStep, FlowResult, str]:
     """Obtain an ACR access token answering a ``Bearer`` challenge.
 
@@ -224,6 +228,10 @@ def token_flow(
 
     Credentials (AAD tokens, refresh tokens, passwords) go only to the registry's own
     origin; an anonymous token request may follow a realm on another https host.
+
+    A valid cached token for the scope is returned without any step, unless it is
+    ``rejected`` (the token the registry just refused): concurrent callers that waited for
+    one refresh reuse its result instead of fetching again.
 
     :return: the access token (also stored in ``cache``).
     :rtype: str
@@ -247,6 +255,10 @@ def token_flow(
         check_transport_security(realm, allow_insecure_http=allow_insecure_http)
     elif realm_scheme != "https" and origin_of(realm) != origin_of(endpoint):
         raise ClientAuthenticationError("refusing a plain-http token realm on another origin")
+
+    cached = cache.get_access_token(service, scope)
+    if cached is not None and cached != rejected:
+        return cached
 
     params: dict[str, str] = {"service": service}
     if scope:
@@ -287,7 +299,8 @@ def token_flow(
 
 class ChallengeResponder:
     """What the sync and async challenge policies share: the credential, the cache and
-    the decision of how to answer a 401. Holds no I/O.
+    every decision about a request's ``Authorization``. Holds no I/O; the policies drive
+    the token flows it returns.
 
     :param credential: a (sync or async) TokenCredential, an AzureNamedKeyCredential, or None.
     :param str endpoint: the registry's endpoint.
@@ -312,30 +325,95 @@ class ChallengeResponder:
         self.password: Optional[str] = None
         if self.kind == "basic":
             self.username, self.password = credential.named_key  # type: ignore[union-attr]
+        # Learned from the registry's first Bearer challenge: its token realm and service.
+        self.realm: Optional[str] = None
+        self.service: Optional[str] = None
+        # The registry challenged Basic (distribution with htpasswd): answer up front.
+        self.basic_registry = False
+
+    def _flow(
+        self, challenge: AuthChallenge, rejected: Optional[str] = None
+    ) -> Generator[FlowStep, FlowResult, str]:
+        return token_flow(
+            challenge,
+            endpoint=self.endpoint,
+            kind=self.kind,
+            cache=self.cache,
+            audience=self.audience,
+            username=self.username,
+            password=self.password,
+            allow_insecure_http=self.allow_insecure_http,
+            rejected=rejected,
+        )
+
+    def _basic(self, request_url: str) -> str:
+        check_transport_security(request_url, allow_insecure_http=self.allow_insecure_http)
+        pair = f"{self.username}:{self.password}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def on_registry_origin(self, request_url: str) -> bool:
+        """Whether a request goes to the registry's own origin (credentials may go there)."""
+        return origin_of(request_url) == origin_of(self.endpoint)
+
+    def prepare(
+        self, method: str, request_url: str
+    ) -> Union[Generator[FlowStep, FlowResult, str], str, None]:
+        """Decide the ``Authorization`` of a first attempt, before any challenge.
+
+        :return: a ready header value; a token flow to drive (the scope is known and the
+            realm was learned, so no 401 round trip is needed); or None (send as is).
+        """
+        if not self.on_registry_origin(request_url):
+            return None
+        if self.basic_registry:
+            return self._basic(request_url)
+        scope = scope_for_request(method, request_url)
+        if scope is None or self.realm is None or self.service is None:
+            return None
+        cached = self.cache.get_access_token(self.service, scope)
+        if cached is not None:
+            return "Bearer " + cached
+        params = {"realm": self.realm, "service": self.service}
+        if scope:
+            params["scope"] = scope
+        return self._flow(AuthChallenge("bearer", params))
 
     def respond(
-        self, www_authenticate: Optional[str], request_url: str
+        self,
+        www_authenticate: Optional[str],
+        request_url: str,
+        rejected: Optional[str] = None,
     ) -> Union[Generator[FlowStep, FlowResult, str], str, None]:
         """Decide how to answer a 401.
 
+        :param rejected: the bearer token the registry just refused, if one was sent.
         :return: a token flow to drive for a Bearer challenge; a ready ``Authorization``
             value for a Basic challenge met with a username and password; None when the
             challenge cannot be answered (the 401 stands).
         """
+        if not self.on_registry_origin(request_url):
+            return None
         bearer = find_challenge(www_authenticate, "bearer")
         if bearer is not None:
-            return token_flow(
-                bearer,
-                endpoint=self.endpoint,
-                kind=self.kind,
-                cache=self.cache,
-                audience=self.audience,
-                username=self.username,
-                password=self.password,
-                allow_insecure_http=self.allow_insecure_http,
-            )
+            if bearer.realm and bearer.service is not None:
+                self.realm, self.service = bearer.realm, bearer.service
+            return self._flow(bearer, rejected=rejected)
         if self.kind == "basic" and find_challenge(www_authenticate, "basic") is not None:
-            check_transport_security(request_url, allow_insecure_http=self.allow_insecure_http)
-            pair = f"{self.username}:{self.password}".encode()
-            return "Basic " + base64.b64encode(pair).decode("ascii")
+            self.basic_registry = True
+            return self._basic(request_url)
+        return None
+
+    def refusal(self, www_authenticate: Optional[str]) -> Optional[ClientAuthenticationError]:
+        """The error to raise when the retried request is refused again, or None to let
+        the 401 surface as the operation's own error."""
+        bearer = find_challenge(www_authenticate, "bearer")
+        if self.kind != "anonymous" or bearer is None:
+            return None
+        actions = {a for s in bearer.scopes for a in s.rsplit(":", 1)[-1].split(",")}
+        if actions - {"pull", "metadata_read", "*"}:
+            return ClientAuthenticationError(
+                "anonymous access is read-only: the registry refused "
+                f"{' '.join(bearer.scopes)!r} without a credential; pass a TokenCredential "
+                "or an AzureNamedKeyCredential to write or delete"
+            )
         return None

@@ -4,8 +4,9 @@ this module only drives them with blocking I/O."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Generator
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
@@ -51,6 +52,13 @@ def parse_token_response(status: int, text: str) -> tuple[int, Any]:
         return status, None
 
 
+def bearer_token(authorization: Optional[str]) -> Optional[str]:
+    """The token of a ``Bearer`` header value, else None."""
+    if authorization and authorization.startswith("Bearer "):
+        return authorization[len("Bearer ") :]
+    return None
+
+
 def unreplayable() -> ClientAuthenticationError:
     return ClientAuthenticationError(
         "the registry asked for authentication but the request body cannot be replayed"
@@ -83,6 +91,7 @@ class ContainerRegistryChallengePolicy(HTTPPolicy[HttpRequest, HttpResponse]):
     ) -> None:
         super().__init__()
         self._responder = ChallengeResponder(credential, endpoint, audience, allow_insecure_http)
+        self._lock = threading.Lock()
         self._token_pipeline: Pipeline[HttpRequest, HttpResponse] = Pipeline(
             transport=_NonClosingTransport(transport), policies=token_pipeline_policies(**kwargs)
         )
@@ -106,23 +115,48 @@ class ContainerRegistryChallengePolicy(HTTPPolicy[HttpRequest, HttpResponse]):
         response.read()
         return parse_token_response(response.status_code, response.text())
 
+    def _authorization(self, answer: Union[Generator[FlowStep, Any, str], str]) -> str:
+        if isinstance(answer, str):
+            return answer
+        # One token refresh at a time: callers that waited find the result in the cache.
+        with self._lock:
+            return "Bearer " + self._drive(answer)
+
     def send(
         self, request: PipelineRequest[HttpRequest]
     ) -> PipelineResponse[HttpRequest, HttpResponse]:
-        position = body_position(request.http_request)
+        http_request = request.http_request
+        responder = self._responder
+        if not responder.on_registry_origin(http_request.url):
+            # e.g. a blob GET redirected to storage: no registry credential goes there.
+            http_request.headers.pop("Authorization", None)
+            return self.next.send(request)
+        position = body_position(http_request)
+        sent: Optional[str] = None
+        first = responder.prepare(http_request.method, http_request.url)
+        if first is not None:
+            sent = self._authorization(first)
+            http_request.headers["Authorization"] = sent
         response = self.next.send(request)
         if response.http_response.status_code != 401:
             return response
-        answer = self._responder.respond(
-            response.http_response.headers.get("WWW-Authenticate"), request.http_request.url
-        )
+        header = response.http_response.headers.get("WWW-Authenticate")
+        answer = responder.respond(header, http_request.url, rejected=bearer_token(sent))
         if answer is None:
             return response
-        authorization = answer if isinstance(answer, str) else "Bearer " + self._drive(answer)
-        if not rewind_body(request.http_request, position):
+        authorization = self._authorization(answer)
+        if authorization == sent and not isinstance(answer, str):
+            return response
+        if not rewind_body(http_request, position):
             raise unreplayable()
-        request.http_request.headers["Authorization"] = authorization
-        return self.next.send(request)
+        response.http_response.close()
+        http_request.headers["Authorization"] = authorization
+        response = self.next.send(request)
+        if response.http_response.status_code == 401:
+            error = responder.refusal(response.http_response.headers.get("WWW-Authenticate"))
+            if error is not None:
+                raise error
+        return response
 
 
 class _NonClosingTransport(HttpTransport[HttpRequest, HttpResponse]):

@@ -10,6 +10,7 @@ from azure.core.pipeline.policies import (
     DistributedTracingPolicy,
     HeadersPolicy,
     HttpLoggingPolicy,
+    NetworkTraceLoggingPolicy,
     RetryPolicy,
     UserAgentPolicy,
 )
@@ -17,6 +18,7 @@ from azure.core.pipeline.policies import (
 from ._version import VERSION
 
 __all__ = [
+    "RedactingNetworkTraceLoggingPolicy",
     "DEFAULT_API_VERSION",
     "SUPPORTED_API_VERSIONS",
     "SDK_MONIKER",
@@ -104,3 +106,23 @@ class ClientSettings:
         self.audience = audience_for(self.endpoint, audience)
         credential_kind(credential)  # raises TypeError for an unusable credential
         self.credential = credential
+
+
+class RedactingNetworkTraceLoggingPolicy(NetworkTraceLoggingPolicy):
+    """azure-core's ``logging_enable=True`` request trace, without credentials.
+
+    The stock policy logs every request header verbatim, ``Authorization`` included, and it
+    sits after the authentication policy in the pipeline; this one logs the header as
+    ``REDACTED``.
+    """
+
+    def on_request(self, request: Any) -> None:
+        headers = request.http_request.headers
+        saved = headers.get("Authorization")
+        if saved is not None:
+            headers["Authorization"] = "REDACTED"
+        try:
+            super().on_request(request)
+        finally:
+            if saved is not None:
+                headers["Authorization"] = saved

@@ -3,9 +3,10 @@ this module only drives them with awaitable I/O."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Generator
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.pipeline import AsyncPipeline, PipelineRequest, PipelineResponse
@@ -14,7 +15,13 @@ from azure.core.pipeline.transport import AsyncHttpTransport
 from azure.core.rest import AsyncHttpResponse, HttpRequest
 
 from .._auth_flow import AadTokenStep, ChallengeResponder, FlowStep, HttpStep
-from .._auth_policy import body_position, parse_token_response, rewind_body, unreplayable
+from .._auth_policy import (
+    bearer_token,
+    body_position,
+    parse_token_response,
+    rewind_body,
+    unreplayable,
+)
 from .._pipeline import token_pipeline_policies
 
 __all__ = ["AsyncContainerRegistryChallengePolicy"]
@@ -42,6 +49,7 @@ class AsyncContainerRegistryChallengePolicy(AsyncHTTPPolicy[HttpRequest, AsyncHt
     ) -> None:
         super().__init__()
         self._responder = ChallengeResponder(credential, endpoint, audience, allow_insecure_http)
+        self._lock: Optional[asyncio.Lock] = None
         self._token_pipeline: AsyncPipeline[HttpRequest, AsyncHttpResponse] = AsyncPipeline(
             transport=_NonClosingAsyncTransport(transport),
             policies=token_pipeline_policies(is_async=True, **kwargs),
@@ -69,26 +77,50 @@ class AsyncContainerRegistryChallengePolicy(AsyncHTTPPolicy[HttpRequest, AsyncHt
         await response.read()
         return parse_token_response(response.status_code, response.text())
 
+    async def _authorization(self, answer: Union[Generator[FlowStep, Any, str], str]) -> str:
+        if isinstance(answer, str):
+            return answer
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        # One token refresh at a time: tasks that waited find the result in the cache.
+        async with self._lock:
+            return "Bearer " + await self._drive(answer)
+
     async def send(
         self, request: PipelineRequest[HttpRequest]
     ) -> PipelineResponse[HttpRequest, AsyncHttpResponse]:
-        position = body_position(request.http_request)
+        http_request = request.http_request
+        responder = self._responder
+        if not responder.on_registry_origin(http_request.url):
+            # e.g. a blob GET redirected to storage: no registry credential goes there.
+            http_request.headers.pop("Authorization", None)
+            return await self.next.send(request)
+        position = body_position(http_request)
+        sent: Optional[str] = None
+        first = responder.prepare(http_request.method, http_request.url)
+        if first is not None:
+            sent = await self._authorization(first)
+            http_request.headers["Authorization"] = sent
         response = await self.next.send(request)
         if response.http_response.status_code != 401:
             return response
-        answer = self._responder.respond(
-            response.http_response.headers.get("WWW-Authenticate"), request.http_request.url
-        )
+        header = response.http_response.headers.get("WWW-Authenticate")
+        answer = responder.respond(header, http_request.url, rejected=bearer_token(sent))
         if answer is None:
             return response
-        if isinstance(answer, str):
-            authorization = answer
-        else:
-            authorization = "Bearer " + await self._drive(answer)
-        if not rewind_body(request.http_request, position):
+        authorization = await self._authorization(answer)
+        if authorization == sent and not isinstance(answer, str):
+            return response
+        if not rewind_body(http_request, position):
             raise unreplayable()
-        request.http_request.headers["Authorization"] = authorization
-        return await self.next.send(request)
+        await response.http_response.close()
+        http_request.headers["Authorization"] = authorization
+        response = await self.next.send(request)
+        if response.http_response.status_code == 401:
+            error = responder.refusal(response.http_response.headers.get("WWW-Authenticate"))
+            if error is not None:
+                raise error
+        return response
 
 
 class _NonClosingAsyncTransport(AsyncHttpTransport[HttpRequest, AsyncHttpResponse]):

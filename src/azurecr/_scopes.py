@@ -1,0 +1,65 @@
+"""Which token scope a request needs, known before sending it (no I/O).
+
+Registries announce the scope in their 401 challenge; knowing it up front lets the
+policy attach a cached token to the first attempt, so a warm call is one request and an
+upload chunk is sent once. The mapping follows the scopes ACR and distribution announce
+(docker token spec: ``repository:<name>:<actions>``, ``registry:catalog:*``); when a
+request is not recognised, the policy simply waits for the challenge.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+from urllib.parse import unquote, urlsplit
+
+__all__ = ["normalize_scope", "scope_for_request"]
+
+_V2_REPO = re.compile(r"^/v2/(?P<name>.+?)/(?:manifests|blobs|tags|referrers)(?:/|$)")
+_ACR_REPO = re.compile(r"^/acr/v1/(?P<name>[^_][^?]*?)(?:/_(?:tags|manifests)(?:/.*)?)?$")
+_READ = ("GET", "HEAD")
+
+
+def normalize_scope(scope: str) -> str:
+    """Canonical form of a space-separated scope list: each scope's actions sorted and
+    de-duplicated, scopes sorted, so ``pull,push`` and ``push,pull`` share a cache entry."""
+    out = []
+    for item in scope.split():
+        parts = item.rsplit(":", 1)
+        if len(parts) == 2 and ":" in parts[0]:
+            actions = ",".join(sorted(set(filter(None, parts[1].split(",")))))
+            out.append(f"{parts[0]}:{actions}")
+        else:
+            out.append(item)
+    return " ".join(sorted(set(out)))
+
+
+def scope_for_request(method: str, url: str) -> Optional[str]:
+    """The scope a registry will ask for this request, or None when it cannot be known.
+
+    :param str method: the HTTP method.
+    :param str url: the request URL (on the registry's origin).
+    :rtype: str or None
+    """
+    method = method.upper()
+    path = urlsplit(url).path
+    if path in ("/v2/", "/v2"):
+        return ""
+    if path in ("/v2/_catalog", "/acr/v1/_catalog"):
+        return "registry:catalog:*"
+    m = _V2_REPO.match(path)
+    if m:
+        name = unquote(m.group("name"))
+        if method in _READ:
+            action = "pull"
+        elif method == "DELETE":
+            action = "delete"
+        else:
+            action = "pull,push"
+        return f"repository:{name}:{action}"
+    m = _ACR_REPO.match(path)
+    if m:
+        name = unquote(m.group("name"))
+        acr_action = {"GET": "metadata_read", "PATCH": "metadata_write", "DELETE": "delete"}
+        return f"repository:{name}:{acr_action[method]}" if method in acr_action else None
+    return None

@@ -1,0 +1,169 @@
+"""Authentication behaviour a user can observe: request counts with a warm cache, one
+refresh under concurrency, credentials that stay on the registry's origin, logs without
+tokens, anonymous access that is read-only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from azure.core.credentials import AzureNamedKeyCredential
+from azure.core.exceptions import ClientAuthenticationError
+
+import azurecr
+import azurecr.aio
+from tests.testbed import TestBed
+
+from ._clients import (
+    AsyncRecordingTransport,
+    AsyncTestbedCredential,
+    RecordingTransport,
+    TestbedCredential,
+)
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}")
+
+
+def token_requests(log: list[tuple[str, str, int, str]]) -> list[str]:
+    return [path for _, path, _, _ in log if path.startswith("/oauth2/")]
+
+
+def test_sixteen_threads_cold_cache_share_one_exchange(testbed: TestBed) -> None:
+    transport = RecordingTransport(connection_verify=testbed.ca_path)
+    credential = TestbedCredential(testbed)
+    with azurecr.ContainerRegistryClient(testbed.endpoint, credential, transport=transport) as c:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda _: c.ping(), range(16)))
+    assert token_requests(transport.log) == ["/oauth2/exchange", "/oauth2/token"]
+    assert len(credential.requested) == 1
+
+
+async def test_sixteen_tasks_cold_cache_share_one_exchange(testbed: TestBed) -> None:
+    transport = AsyncRecordingTransport(connection_verify=testbed.ca_path)
+    async with azurecr.aio.ContainerRegistryClient(
+        testbed.endpoint, AsyncTestbedCredential(testbed), transport=transport
+    ) as c:
+        await asyncio.gather(*(c.ping() for _ in range(16)))
+        transport.log.clear()
+        await c.ping()
+    assert token_requests(transport.log) == []
+    assert transport.log == [("GET", "/v2/", 200, "Bearer")]
+
+
+def test_debug_logs_with_logging_enable_carry_no_token(
+    testbed: TestBed, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    credential = AzureNamedKeyCredential(testbed.admin_username, testbed.admin_password)
+    with azurecr.ContainerRegistryClient(
+        testbed.endpoint, credential, connection_verify=testbed.ca_path, logging_enable=True
+    ) as c:
+        c.ping()
+        c.ping()
+    with azurecr.ContainerRegistryClient(
+        testbed.endpoint,
+        TestbedCredential(testbed),
+        connection_verify=testbed.ca_path,
+        logging_enable=True,
+    ) as c:
+        c.ping()
+    text = caplog.text
+    assert "Request URL" in text  # the trace is on, and it logged the requests
+    assert "REDACTED" in text
+    assert not JWT.search(text)
+    assert testbed.admin_password not in text
+
+
+class _Origin:
+    """A plain-http server on loopback that records the requests it receives."""
+
+    def __init__(self, handler: Any) -> None:
+        self.seen: list[tuple[str, str, str | None]] = []
+        origin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                origin.seen.append(("GET", self.path, self.headers.get("Authorization")))
+                handler(self, origin)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _reply(h: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
+    h.send_response(status)
+    for k, v in headers.items():
+        h.send_header(k, v)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+
+
+@pytest.fixture
+def registry_and_storage() -> Iterator[tuple[_Origin, _Origin]]:
+    """A registry that challenges, mints a token and redirects to a second origin, like
+    ACR's 307 of a blob GET to blob storage."""
+    storage = _Origin(lambda h, o: _reply(h, 200, {}, b"{}"))
+
+    def registry(h: BaseHTTPRequestHandler, o: _Origin) -> None:
+        if h.path.startswith("/oauth2/token"):
+            _reply(h, 200, {}, json.dumps({"access_token": "registry-token"}).encode())
+        elif h.headers.get("Authorization") != "Bearer registry-token":
+            challenge = f'Bearer realm="{o.url}/oauth2/token",service="reg"'
+            _reply(h, 401, {"WWW-Authenticate": challenge}, b"{}")
+        else:
+            _reply(h, 307, {"Location": storage.url + "/blob?sig=x"}, b"")
+
+    reg = _Origin(registry)
+    try:
+        yield reg, storage
+    finally:
+        reg.close()
+        storage.close()
+
+
+def test_token_does_not_follow_a_cross_origin_redirect(
+    registry_and_storage: tuple[_Origin, _Origin],
+) -> None:
+    reg, storage = registry_and_storage
+    credential = AzureNamedKeyCredential("user", "secret")
+    with azurecr.ContainerRegistryClient(reg.url, credential, allow_insecure_http=True) as c:
+        c.ping()
+    assert ("GET", "/v2/", "Bearer registry-token") in reg.seen
+    assert storage.seen == [("GET", "/blob?sig=x", None)]
+
+
+def test_plain_http_with_a_credential_is_refused_unless_allowed(
+    registry_and_storage: tuple[_Origin, _Origin],
+) -> None:
+    reg, _ = registry_and_storage
+    credential = AzureNamedKeyCredential("user", "secret")
+    with azurecr.ContainerRegistryClient(reg.url, credential) as c:
+        with pytest.raises(ClientAuthenticationError, match="plain http"):
+            c.ping()
+    assert not any(path.startswith("/oauth2") for _, path, _ in reg.seen)
+
+
+def test_anonymous_write_is_refused_with_a_clear_error(anonymous_pull: TestBed) -> None:
+    bed = anonymous_pull
+    with azurecr.ContainerRegistryClient(bed.endpoint, connection_verify=bed.ca_path) as c:
+        c.ping()
+        # Starting an upload needs push: the generated operation, through the client's pipeline.
+        with pytest.raises(ClientAuthenticationError, match="anonymous access is read-only"):
+            c._client.container_registry_blob.start_upload("anon/write")

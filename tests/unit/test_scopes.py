@@ -1,0 +1,51 @@
+"""Scopes known before sending: the ones registries announce in their challenges."""
+
+from __future__ import annotations
+
+import pytest
+
+from azurecr._scopes import normalize_scope, scope_for_request
+
+R = "https://r.azurecr.io"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        # As announced in the recorded ACR challenges.
+        (
+            "GET",
+            "/acr/v1/library%2Fhello-world/_tags/latest",
+            "repository:library/hello-world:metadata_read",
+        ),
+        (
+            "GET",
+            "/acr/v1/library%2Fhello-world/_manifests/sha256:ab",
+            "repository:library/hello-world:metadata_read",
+        ),
+        ("PATCH", "/acr/v1/library%2Fhello-world", "repository:library/hello-world:metadata_write"),
+        ("DELETE", "/acr/v1/library%2Fbusybox", "repository:library/busybox:delete"),
+        ("GET", "/acr/v1/_catalog", "registry:catalog:*"),
+        ("POST", "/v2/repo5b2f373f/blobs/uploads/", "repository:repo5b2f373f:pull,push"),
+        ("PATCH", "/v2/repo/blobs/uploads/41c7?_state=x", "repository:repo:pull,push"),
+        ("GET", "/v2/repo5b2f373f/blobs/sha256:ab", "repository:repo5b2f373f:pull"),
+        ("DELETE", "/v2/oci-artifact/blobs/sha256%3Ab7", "repository:oci-artifact:delete"),
+        ("HEAD", "/v2/a/b/c/manifests/latest", "repository:a/b/c:pull"),
+        ("GET", "/v2/a/tags/list", "repository:a:pull"),
+        ("GET", "/v2/", ""),
+    ],
+)
+def test_scope_matches_what_the_registry_announces(method: str, path: str, scope: str) -> None:
+    assert scope_for_request(method, R + path) == scope
+
+
+def test_unknown_requests_wait_for_the_challenge() -> None:
+    assert scope_for_request("GET", R + "/oauth2/token") is None
+    assert scope_for_request("PUT", R + "/acr/v1/repo") is None
+
+
+def test_normalized_scopes_share_a_cache_key() -> None:
+    assert normalize_scope("repository:a:push,pull") == normalize_scope("repository:a:pull,push")
+    assert normalize_scope("repository:b:pull repository:a:pull") == (
+        "repository:a:pull repository:b:pull"
+    )
