@@ -55,6 +55,24 @@ def origin_of(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), port
 
 
+def _jwt_claims(token: str) -> dict[str, Any]:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _number(value: Any) -> Optional[float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def jwt_expiry(token: str) -> Optional[float]:
     """Read the ``exp`` claim of a JWT without verifying it (the client only schedules
     its refresh by it; the registry verifies the signature).
@@ -66,25 +84,31 @@ def jwt_expiry(token: str) -> Optional[float]:
     :return: the expiry as a POSIX timestamp, or None when it cannot be read.
     :rtype: float or None
     """
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1]
-    payload += "=" * (-len(payload) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
-    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
-        return float(exp)
-    return None
+    return _number(_jwt_claims(token).get("exp"))
+
+
+def renewal_time(token: str, now: float, margin: float) -> float:
+    """When a cached token should be replaced: ``margin`` seconds before its ``exp``, or a
+    fifth of its lifetime (``exp - iat``) before it when that is shorter, so a short-lived
+    token is still used for most of its life; ``now + DEFAULT_TOKEN_LIFETIME`` when the
+    token has no readable expiry (ACR tokens always have one).
+
+    :rtype: float
+    """
+    claims = _jwt_claims(token)
+    exp = _number(claims.get("exp"))
+    if exp is None:
+        return now + DEFAULT_TOKEN_LIFETIME
+    iat = _number(claims.get("iat"))
+    if iat is not None and exp > iat:
+        margin = min(margin, (exp - iat) / 5)
+    return exp - margin
 
 
 @dataclass
 class _Entry:
     token: str
-    expires_on: float
+    renew_at: float
 
 
 @dataclass
@@ -97,23 +121,20 @@ class TokenCache:
     refresh_tokens: dict[str, _Entry] = field(default_factory=dict)
     access_tokens: dict[tuple[str, str], _Entry] = field(default_factory=dict)
 
-    @staticmethod
-    def _expiry(token: str, now: float) -> float:
-        exp = jwt_expiry(token)
-        return exp if exp is not None else now + DEFAULT_TOKEN_LIFETIME
-
     def get_refresh_token(self, service: str, now: Optional[float] = None) -> Optional[str]:
         """A cached refresh token for ``service`` still valid for the margin, or None."""
         now = time.time() if now is None else now
         entry = self.refresh_tokens.get(service)
-        if entry and entry.expires_on - REFRESH_TOKEN_MARGIN > now:
+        if entry and entry.renew_at > now:
             return entry.token
         return None
 
     def put_refresh_token(self, service: str, token: str, now: Optional[float] = None) -> None:
         """Remember a refresh token for ``service``."""
         now = time.time() if now is None else now
-        self.refresh_tokens[service] = _Entry(token, self._expiry(token, now))
+        self.refresh_tokens[service] = _Entry(
+            token, renewal_time(token, now, REFRESH_TOKEN_MARGIN)
+        )
 
     def get_access_token(
         self, service: str, scope: str, now: Optional[float] = None
@@ -121,7 +142,7 @@ class TokenCache:
         """A cached access token for exactly this scope, still valid for the margin."""
         now = time.time() if now is None else now
         entry = self.access_tokens.get((service, normalize_scope(scope)))
-        if entry and entry.expires_on - ACCESS_TOKEN_MARGIN > now:
+        if entry and entry.renew_at > now:
             return entry.token
         return None
 
@@ -131,7 +152,7 @@ class TokenCache:
         """Remember an access token for (service, scope)."""
         now = time.time() if now is None else now
         self.access_tokens[(service, normalize_scope(scope))] = _Entry(
-            token, self._expiry(token, now)
+            token, renewal_time(token, now, ACCESS_TOKEN_MARGIN)
         )
 
     def forget(self, service: str) -> None:

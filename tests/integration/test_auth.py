@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -167,3 +168,31 @@ def test_anonymous_write_is_refused_with_a_clear_error(anonymous_pull: TestBed) 
         # Starting an upload needs push: the generated operation, through the client's pipeline.
         with pytest.raises(ClientAuthenticationError, match="anonymous access is read-only"):
             c._client.container_registry_blob.start_upload("anon/write")
+
+
+def test_short_lived_tokens_are_renewed_before_they_fail(testbed: TestBed) -> None:
+    testbed.set_token_lifetimes(access=3, refresh=6)
+    transport = RecordingTransport(connection_verify=testbed.ca_path)
+    try:
+        with azurecr.ContainerRegistryClient(
+            testbed.endpoint, TestbedCredential(testbed), transport=transport
+        ) as c:
+            catalog = c._client.container_registry.get_repositories
+            catalog()  # the handshake: 401, exchange, token
+            transport.log.clear()
+            time.sleep(3.3)  # the access token has expired; the refresh token has not
+            catalog()
+            assert transport.log == [
+                ("POST", "/oauth2/token", 200, ""),
+                ("GET", "/acr/v1/_catalog", 200, "Bearer"),
+            ]
+            transport.log.clear()
+            time.sleep(3.3)  # now the refresh token is past its renewal time too
+            catalog()
+            assert transport.log == [
+                ("POST", "/oauth2/exchange", 200, ""),
+                ("POST", "/oauth2/token", 200, ""),
+                ("GET", "/acr/v1/_catalog", 200, "Bearer"),
+            ]
+    finally:
+        testbed.set_token_lifetimes()

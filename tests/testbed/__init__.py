@@ -197,6 +197,22 @@ class TestBed:
     def set_anonymous_pull(self, enabled: bool) -> None:
         self._admin_request("/_testbed/config", {"anonymous_pull": enabled})
 
+    def set_token_lifetimes(
+        self, access: int | None = None, refresh: int | None = None
+    ) -> dict[str, Any]:
+        """Set the lifetimes (seconds) of the access / refresh tokens the service issues
+        from now on; without arguments, restore the defaults (1 h / 3 h, like ACR)."""
+        if access is None and refresh is None:
+            body = {"access_token_ttl": 3600, "refresh_token_ttl": 3 * 3600}
+        else:
+            body = {
+                k: v
+                for k, v in (("access_token_ttl", access), ("refresh_token_ttl", refresh))
+                if v is not None
+            }
+        result: dict[str, Any] = self._admin_request("/_testbed/config", body)
+        return result
+
     @property
     def anonymous_pull(self) -> bool:
         return bool(self._admin_request("/_testbed/config")["anonymous_pull"])

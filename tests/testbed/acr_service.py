@@ -127,6 +127,9 @@ class ServiceState:
         self.admin_username = admin_username
         self.admin_password = admin_password
         self.anonymous_pull = anonymous_pull
+        # Lifetimes of the tokens the service issues; tests shorten them to exercise expiry.
+        self.access_token_ttl = ACCESS_TOKEN_TTL
+        self.refresh_token_ttl = REFRESH_TOKEN_TTL
         self.token_signer = pki.token_signer(state_dir)
         self.aad_signer = pki.aad_signer(state_dir)
         self.ssl_ctx = ssl.create_default_context(cafile=f"{state_dir}/{pki.CA_CERT}")
@@ -144,7 +147,7 @@ class ServiceState:
                 "jti": str(uuid.uuid4()),
                 "sub": subject,
                 "nbf": now - 5,
-                "exp": now + REFRESH_TOKEN_TTL,
+                "exp": now + self.refresh_token_ttl,
                 "iat": now,
                 "iss": self.issuer,
                 "aud": self.service,
@@ -158,9 +161,10 @@ class ServiceState:
         )
 
     def mint_access_token(
-        self, subject: str, access: list[dict[str, Any]], ttl: int = ACCESS_TOKEN_TTL
+        self, subject: str, access: list[dict[str, Any]], ttl: int | None = None
     ) -> str:
         now = int(time.time())
+        ttl = self.access_token_ttl if ttl is None else ttl
         return self.token_signer.sign(
             {
                 "jti": str(uuid.uuid4()),
@@ -859,7 +863,17 @@ async def handle_testbed_config(request: web.Request) -> web.Response:
         body = await request.json()
         if "anonymous_pull" in body:
             st.anonymous_pull = bool(body["anonymous_pull"])
-    return json_response({"anonymous_pull": st.anonymous_pull})
+        if "access_token_ttl" in body:
+            st.access_token_ttl = int(body["access_token_ttl"])
+        if "refresh_token_ttl" in body:
+            st.refresh_token_ttl = int(body["refresh_token_ttl"])
+    return json_response(
+        {
+            "anonymous_pull": st.anonymous_pull,
+            "access_token_ttl": st.access_token_ttl,
+            "refresh_token_ttl": st.refresh_token_ttl,
+        }
+    )
 
 
 async def handle_health(request: web.Request) -> web.Response:

@@ -181,6 +181,16 @@ def test_cache_renews_before_expiry() -> None:
     assert cache.get_access_token("svc", "other", now=0) is None
 
 
+def test_short_lived_tokens_are_used_for_most_of_their_life() -> None:
+    cache = TokenCache()
+    cache.put_access_token("svc", "s", jwt({"iat": 1_000, "exp": 1_010}), now=1_000)
+    assert cache.get_access_token("svc", "s", now=1_007.9) is not None
+    assert cache.get_access_token("svc", "s", now=1_008.1) is None
+    cache.put_refresh_token("svc", jwt({"iat": 0, "exp": 10_800}), now=0)
+    assert cache.get_refresh_token("svc", now=10_800 - 301) is not None
+    assert cache.get_refresh_token("svc", now=10_800 - 299) is None
+
+
 def test_credential_kinds() -> None:
     from azure.core.credentials import AccessToken, AzureNamedKeyCredential
 
