@@ -196,3 +196,15 @@ def test_short_lived_tokens_are_renewed_before_they_fail(testbed: TestBed) -> No
             ]
     finally:
         testbed.set_token_lifetimes()
+
+
+def test_explicit_arm_audience_is_requested_and_accepted(testbed: TestBed) -> None:
+    credential = TestbedCredential(testbed)
+    with azurecr.ContainerRegistryClient(
+        testbed.endpoint,
+        credential,
+        audience=azurecr.ContainerRegistryAudience.AZURE_RESOURCE_MANAGER_PUBLIC_CLOUD,
+        connection_verify=testbed.ca_path,
+    ) as c:
+        c.ping()
+    assert credential.requested == ["https://management.azure.com/.default"]
