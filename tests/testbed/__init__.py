@@ -213,6 +213,16 @@ class TestBed:
         result: dict[str, Any] = self._admin_request("/_testbed/config", body)
         return result
 
+    def traffic(self, *, clear: bool = False) -> list[dict[str, Any]]:
+        """Requests the service received since the last clear: dicts with ``method``,
+        ``path``, ``status``, ``body_bytes`` and ``authorization`` (the scheme only)."""
+        if clear:
+            result = self._admin_request("/_testbed/traffic", {})
+        else:
+            result = self._admin_request("/_testbed/traffic")
+        log: list[dict[str, Any]] = result["traffic"]
+        return log
+
     @property
     def anonymous_pull(self) -> bool:
         return bool(self._admin_request("/_testbed/config")["anonymous_pull"])

@@ -138,6 +138,8 @@ class ServiceState:
         self.manifest_meta: dict[tuple[str, str], Meta] = {}
         self.tag_meta: dict[tuple[str, str], Meta] = {}
         self.session: aiohttp.ClientSession | None = None
+        # Requests received (see record_traffic); read and cleared via /_testbed/traffic.
+        self.traffic: list[dict[str, Any]] = []
 
     # -- tokens --------------------------------------------------------------------------
     def mint_refresh_token(self, subject: str, tenant: str | None = None) -> str:
@@ -813,9 +815,9 @@ async def handle_v2(request: web.Request) -> web.StreamResponse:
             return d.response
 
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
-    data = None
+    data: Any = None
     if request.body_exists:
-        data = request.content
+        data = _counted_body(request)
         if request.content_length is not None:
             headers.append(("Content-Length", str(request.content_length)))
     elif request.method in ("PUT", "POST", "PATCH"):
@@ -851,6 +853,43 @@ async def handle_v2(request: web.Request) -> web.StreamResponse:
             if digest:
                 st.record_push(name, ref, digest)  # type: ignore[arg-type]
         return resp
+
+
+async def _counted_body(request: web.Request) -> Any:
+    """Stream the request body through, counting its bytes for the traffic log."""
+    request["body_bytes"] = 0
+    async for chunk in request.content.iter_chunked(CHUNK):
+        request["body_bytes"] += len(chunk)
+        yield chunk
+
+
+@web.middleware
+async def record_traffic(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Log every request the service receives (method, path, status, body bytes): what a
+    test asserts as "requests observed at the service"."""
+    response: web.StreamResponse = await handler(request)
+    if not request.path.startswith("/_testbed"):
+        state_of(request).traffic.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "body_bytes": request.get("body_bytes", request.content_length or 0),
+                "authorization": request.headers.get("Authorization", "").split(" ", 1)[0],
+            }
+        )
+    return response
+
+
+async def handle_testbed_traffic(request: web.Request) -> web.Response:
+    st = state_of(request)
+    creds = basic_credentials(request)
+    if not creds or not st.check_admin(*creds):
+        return acr_error(401, "UNAUTHORIZED", "admin credentials required")
+    log = list(st.traffic)
+    if request.method == "POST":
+        st.traffic.clear()
+    return json_response({"traffic": log})
 
 
 # ----------------------------------------------------------------------------- test controls
@@ -897,7 +936,7 @@ async def _on_cleanup(app: web.Application) -> None:
 
 
 def make_app(state: ServiceState) -> web.Application:
-    app = web.Application(client_max_size=1024**4)
+    app = web.Application(client_max_size=1024**4, middlewares=[record_traffic])
     app["state"] = state
     app.router.add_route("*", "/v2/{tail:.*}", handle_v2)
     app.router.add_route("*", "/v2", handle_v2)
@@ -907,6 +946,7 @@ def make_app(state: ServiceState) -> web.Application:
     app.router.add_route("*", "/acr/v1/{tail:.*}", handle_acr)
     app.router.add_route("*", "/_testbed/config", handle_testbed_config)
     app.router.add_route("GET", "/_testbed/health", handle_health)
+    app.router.add_route("*", "/_testbed/traffic", handle_testbed_traffic)
     app.on_startup.append(_on_startup)
     app.on_cleanup.append(_on_cleanup)
     return app
