@@ -245,3 +245,42 @@ def test_each_upload_chunk_is_sent_once(testbed: TestBed) -> None:
     assert sum(t["body_bytes"] for t in patches) == len(data)
     assert [t["status"] for t in traffic if t["status"] == 401] == [401]
     assert traffic[0]["method"] == "POST" and traffic[0]["status"] == 401
+
+
+def test_warm_metadata_calls_are_one_request_each_and_scopes_escalate(testbed: TestBed) -> None:
+    from ._content import push_image, unique_repository
+
+    repo = unique_repository("auth")
+    push_image(testbed, repo, "v1", "v2")
+    with azurecr.ContainerRegistryClient(
+        testbed.endpoint, TestbedCredential(testbed), connection_verify=testbed.ca_path
+    ) as c:
+        testbed.traffic(clear=True)
+        c.get_tag_properties(repo, "v1")  # handshake: 401, exchange, token, retry
+        handshake = testbed.traffic(clear=True)
+        assert [(t["method"], t["path"], t["status"]) for t in handshake] == [
+            ("GET", f"/acr/v1/{repo}/_tags/v1", 401),
+            ("POST", "/oauth2/exchange", 200),
+            ("POST", "/oauth2/token", 200),
+            ("GET", f"/acr/v1/{repo}/_tags/v1", 200),
+        ]
+        for _ in range(10):
+            c.get_tag_properties(repo, "v1")
+        warm = testbed.traffic(clear=True)
+        assert len(warm) == 10
+        assert {(t["path"], t["status"], t["authorization"]) for t in warm} == {
+            (f"/acr/v1/{repo}/_tags/v1", 200, "Bearer")
+        }
+        # Escalation: metadata_write, then delete, on the same client. The realm is known,
+        # so each new scope costs one token request and no 401.
+        c.update_tag_properties(repo, "v1", can_list=True)
+        c.delete_tag(repo, "v2")
+        escalated = testbed.traffic(clear=True)
+        assert [(t["method"], t["status"]) for t in escalated] == [
+            ("POST", 200),
+            ("PATCH", 200),
+            ("POST", 200),
+            ("DELETE", 202),
+        ]
+        assert all(t["path"] == "/oauth2/token" for t in escalated if t["method"] == "POST")
+        assert [t.name for t in c.list_tag_properties(repo)] == ["v1"]
