@@ -284,3 +284,73 @@ def test_warm_metadata_calls_are_one_request_each_and_scopes_escalate(testbed: T
         ]
         assert all(t["path"] == "/oauth2/token" for t in escalated if t["method"] == "POST")
         assert [t.name for t in c.list_tag_properties(repo)] == ["v1"]
+
+
+def test_basic_challenge_is_answered_with_the_named_key() -> None:
+    """A registry with htpasswd auth (distribution's Basic) gets Basic up front once known."""
+    expected = "Basic dXNlcjpzZWNyZXQ="  # user:secret
+
+    def registry(h: BaseHTTPRequestHandler, o: _Origin) -> None:
+        if h.headers.get("Authorization") == expected:
+            _reply(h, 200, {}, b"{}")
+        else:
+            _reply(h, 401, {"WWW-Authenticate": 'Basic realm="Registry Realm"'}, b"{}")
+
+    reg = _Origin(registry)
+    try:
+        credential = AzureNamedKeyCredential("user", "secret")
+        with azurecr.ContainerRegistryClient(reg.url, credential, allow_insecure_http=True) as c:
+            c.ping()
+            c.ping()
+    finally:
+        reg.close()
+    assert reg.seen == [("GET", "/v2/", None), ("GET", "/v2/", expected), ("GET", "/v2/", expected)]
+
+
+async def test_async_escalation_and_anonymous_write(testbed: TestBed) -> None:
+    from ._content import push_image, unique_repository
+
+    repo = unique_repository("auth")
+    push_image(testbed, repo, "v1", "v2")
+    async with azurecr.aio.ContainerRegistryClient(
+        testbed.endpoint, AsyncTestbedCredential(testbed), connection_verify=testbed.ca_path
+    ) as c:
+        await c.get_tag_properties(repo, "v1")
+        testbed.traffic(clear=True)
+        await c.get_tag_properties(repo, "v1")
+        await c.update_tag_properties(repo, "v1", can_list=True)
+        await c.delete_tag(repo, "v2")
+        traffic = testbed.traffic(clear=True)
+    assert [(t["method"], t["status"]) for t in traffic] == [
+        ("GET", 200),
+        ("POST", 200),
+        ("PATCH", 200),
+        ("POST", 200),
+        ("DELETE", 202),
+    ]
+    testbed.set_anonymous_pull(True)
+    try:
+        async with azurecr.aio.ContainerRegistryClient(
+            testbed.endpoint, connection_verify=testbed.ca_path
+        ) as anon:
+            assert (await anon.get_tag_properties(repo, "v1")).name == "v1"
+            with pytest.raises(ClientAuthenticationError, match="anonymous access is read-only"):
+                await anon.delete_tag(repo, "v1")
+    finally:
+        testbed.set_anonymous_pull(False)
+
+
+async def test_async_debug_logs_carry_no_token(
+    testbed: TestBed, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with azurecr.aio.ContainerRegistryClient(
+        testbed.endpoint,
+        AsyncTestbedCredential(testbed),
+        connection_verify=testbed.ca_path,
+        logging_enable=True,
+    ) as c:
+        await c.ping()
+        await c.ping()
+    assert "Request URL" in caplog.text and "REDACTED" in caplog.text
+    assert not JWT.search(caplog.text)
