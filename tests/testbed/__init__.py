@@ -10,6 +10,10 @@
     bed.mint_access_token(["repository:x:pull"])      -> registry access token
     bed.mint_refresh_token()                          -> ACR refresh token
     bed.set_anonymous_pull(True)
+    bed.storage_endpoint                      # "https://localhost:<port>": fake blob storage
+    bed.set_blob_redirect(True)               # blob GETs -> 307 to signed storage URLs
+    bed.set_tamper("blobs" | "manifests" | None)   # one byte of each such GET body changed
+    bed.traffic(clear=...), bed.storage_traffic(clear=...), bed.clear_traffic()
     bed.stop()
 
 The service runs in a child process (``python -m tests.testbed serve``) which itself runs
@@ -51,6 +55,7 @@ class TestBed:
         self.ca_path: str = info["ca_path"]
         self.state_dir: str = info["state_dir"]
         self.storage_dir: str = info["storage_dir"]
+        self.storage_endpoint: str = info.get("storage_endpoint", "")
         self.admin_username: str = info["admin_username"]
         self.admin_password: str = info["admin_password"]
         self.pid: int = info["pid"]
@@ -213,15 +218,69 @@ class TestBed:
         result: dict[str, Any] = self._admin_request("/_testbed/config", body)
         return result
 
+    def set_blob_redirect(
+        self,
+        enabled: bool,
+        *,
+        origin: str | None = None,
+        sas_ttl: int | None = None,
+    ) -> dict[str, Any]:
+        """ACR's blob download: ``GET /v2/<name>/blobs/<digest>`` that the registry
+        authorizes is answered ``307`` with ``Location: <storage origin>/<container>/docker/
+        registry/v2/blobs/sha256/<xx>/<hex>/data?sv=..&se=..&sr=b&sp=r&sig=..``; a request the
+        registry refuses gets the registry's own answer (401 challenge, 404). ``origin``
+        replaces the storage origin in those URLs (e.g. a fault proxy in front of
+        :attr:`storage_endpoint`); ``sas_ttl`` (seconds) the URLs' lifetime (negative:
+        already expired). ``set_blob_redirect(False)`` also restores both defaults."""
+        body: dict[str, Any] = {"blob_redirect": enabled}
+        if origin is not None:
+            body["redirect_origin"] = origin
+        if sas_ttl is not None:
+            body["sas_ttl"] = sas_ttl
+        result: dict[str, Any] = self._admin_request("/_testbed/config", body)
+        return result
+
+    def set_tamper(self, what: str | None) -> None:
+        """``"blobs"``: every blob GET body (200 or 206, from the registry or the storage
+        server) goes out with the byte at ``len // 2`` XOR-ed with 0xFF; ``"manifests"``:
+        every manifest GET body with one hex digit of its middle-most ``sha256:`` digest
+        changed (still valid JSON). Same length and headers (Docker-Content-Digest too).
+        ``None``: off."""
+        self._admin_request("/_testbed/config", {"tamper": what})
+
+    def config(self) -> dict[str, Any]:
+        """The service's current test settings (anonymous_pull, token TTLs, blob_redirect,
+        redirect_origin, sas_ttl, tamper)."""
+        result: dict[str, Any] = self._admin_request("/_testbed/config")
+        return result
+
     def traffic(self, *, clear: bool = False) -> list[dict[str, Any]]:
         """Requests the service received since the last clear: dicts with ``method``,
-        ``path``, ``status``, ``body_bytes`` and ``authorization`` (the scheme only)."""
+        ``path``, ``status``, ``body_bytes`` and ``authorization`` (the scheme only).
+        ``clear`` empties this log only (not :meth:`storage_traffic`)."""
         if clear:
-            result = self._admin_request("/_testbed/traffic", {})
+            result = self._admin_request("/_testbed/traffic", {"clear": "traffic"})
         else:
             result = self._admin_request("/_testbed/traffic")
         log: list[dict[str, Any]] = result["traffic"]
         return log
+
+    def storage_traffic(self, *, clear: bool = False) -> list[dict[str, Any]]:
+        """Requests the fake blob storage received since the last clear: dicts with
+        ``method``, ``path``, ``query`` (raw), ``host``, ``range`` (the Range / x-ms-range
+        header or None), ``authorization`` (bool: an Authorization header was sent),
+        ``status``, ``bytes_sent`` (blob bytes written) and ``complete`` (whole body sent).
+        ``clear`` empties this log only."""
+        if clear:
+            result = self._admin_request("/_testbed/traffic", {"clear": "storage"})
+        else:
+            result = self._admin_request("/_testbed/traffic")
+        log: list[dict[str, Any]] = result["storage_traffic"]
+        return log
+
+    def clear_traffic(self) -> None:
+        """Empty both traffic logs."""
+        self._admin_request("/_testbed/traffic", {"clear": "all"})
 
     @property
     def anonymous_pull(self) -> bool:

@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
             "endpoint",
             "service",
             "registry_url",
+            "storage_endpoint",
             "ca_path",
             "admin_username",
             "admin_password",
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
             "pid",
             "registry_pid",
         ):
-            print(f"{k}: {info[k]}")
+            print(f"{k}: {info.get(k)}")
     elif args.cmd == "env":
         info = _info(args.state)
         env = {
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
             "AZURECR_TESTBED_SERVICE": info["service"],
             "AZURECR_TESTBED_CA": info["ca_path"],
             "AZURECR_TESTBED_REGISTRY_URL": info["registry_url"],
+            "AZURECR_TESTBED_STORAGE_ENDPOINT": info.get("storage_endpoint", ""),
             "AZURECR_TESTBED_USERNAME": info["admin_username"],
             "AZURECR_TESTBED_PASSWORD": info["admin_password"],
             "AZURECR_TESTBED_STATE": info["state_dir"],

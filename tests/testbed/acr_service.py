@@ -10,6 +10,17 @@ It is the endpoint clients talk to (like ``myregistry.azurecr.io``):
                  the libtrust ``kid`` the registry trusts).
 * ``/acr/v1/*``  ACR metadata API, backed by the registry's filesystem storage.
 * ``/_testbed/*`` test-only controls (admin basic auth).
+
+The origin it writes into token realms, ``Location`` and ``Link`` headers is the one the
+client used (its ``Host`` header), so a client may reach it through a proxy
+(``tests/faults``); the token ``service`` (audience) never changes.
+
+Test modes (``POST /_testbed/config``, all off by default):
+
+* ``blob_redirect``  blob GETs the registry authorizes are answered ``307`` to a signed URL
+                 on the fake blob storage origin (``blob_storage.py``), like ACR.
+* ``tamper``     ``"blobs"`` / ``"manifests"``: one byte of every such GET body is changed
+                 on the way out (headers untouched), to exercise digest validation.
 """
 
 from __future__ import annotations
@@ -32,7 +43,9 @@ import jwt
 from aiohttp import web
 
 from . import pki
+from .blob_storage import DEFAULT_SAS_TTL, SasSigner, signed_blob_url
 from .storage import Storage
+from .tamper import TAMPER_MODES, ByteFlipper, tamper_manifest
 
 ACCEPTED_AAD_AUDIENCES = (
     "https://containerregistry.azure.net",
@@ -69,6 +82,8 @@ HOP_BY_HOP = {
 }
 JSON_CT = "application/json; charset=utf-8"
 MANIFEST_PATH = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<ref>[^/]+)$")
+BLOB_PATH = re.compile(r"^/v2/(?P<name>.+)/blobs/(?P<digest>sha256:[0-9a-f]{64})$")
+HOST_RE = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 ATTRS = ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")
 
@@ -117,6 +132,7 @@ class ServiceState:
         admin_username: str,
         admin_password: str,
         anonymous_pull: bool = False,
+        storage_origin: str | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.storage = Storage(storage_root)
@@ -140,6 +156,19 @@ class ServiceState:
         self.session: aiohttp.ClientSession | None = None
         # Requests received (see record_traffic); read and cleared via /_testbed/traffic.
         self.traffic: list[dict[str, Any]] = []
+        # The fake blob storage origin (blob_storage.py) and the test modes using it.
+        self.storage_origin = storage_origin or ""
+        self.sas = SasSigner()
+        self.blob_redirect = False
+        self.redirect_origin_override: str | None = None
+        self.sas_ttl = DEFAULT_SAS_TTL
+        self.tamper: str | None = None
+        self.storage_traffic: list[dict[str, Any]] = []
+
+    @property
+    def redirect_origin(self) -> str:
+        """Origin of the blob URLs handed out (the storage server, or a proxy before it)."""
+        return self.redirect_origin_override or self.storage_origin
 
     # -- tokens --------------------------------------------------------------------------
     def mint_refresh_token(self, subject: str, tenant: str | None = None) -> str:
@@ -311,6 +340,14 @@ def state_of(request: web.Request) -> ServiceState:
     return request.app["state"]  # type: ignore[no-any-return]
 
 
+def origin_of(request: web.Request) -> str:
+    """``https://<Host header>``: the origin the client reached us at (maybe via a proxy)."""
+    host = request.headers.get("Host", "")
+    if host and HOST_RE.match(host):
+        return f"https://{host}"
+    return state_of(request).origin
+
+
 # ----------------------------------------------------------------------------- auth
 def authorize(request: web.Request, typ: str, name: str, action: str) -> None:
     """Raise Denied with an ACR-style 401 unless the request may do ``action``."""
@@ -341,7 +378,8 @@ def authorize(request: web.Request, typ: str, name: str, action: str) -> None:
         if creds and st.check_admin(*creds):
             return
         error = "invalid_token"
-    challenge = f'Bearer realm="{st.origin}/oauth2/token",service="{st.service}",scope="{scope}"'
+    realm = f"{origin_of(request)}/oauth2/token"
+    challenge = f'Bearer realm="{realm}",service="{st.service}",scope="{scope}"'
     if error:
         challenge += f',error="{error}"'
     raise Denied(
@@ -791,8 +829,44 @@ def check_manifest_read(st: ServiceState, name: str, ref: str) -> None:
 
 
 # ----------------------------------------------------------------------------- /v2 proxy
-def _rewrite(st: ServiceState, value: str) -> str:
-    return value.replace(st.registry_url, st.origin)
+def _rewrite(st: ServiceState, value: str, origin: str) -> str:
+    """Registry URL and our own origin (the registry's configured realm) -> ``origin``."""
+    for old in (st.registry_url, st.origin):
+        if old != origin:
+            value = re.sub(re.escape(old) + r"(?![0-9])", origin, value)
+    return value
+
+
+async def _blob_redirect(
+    request: web.Request, st: ServiceState, digest: str
+) -> web.Response | None:
+    """ACR's blob GET: authorize against the registry (HEAD with the client's headers),
+    then 307 to a signed storage URL. None when the registry said no: the caller relays
+    the registry's own answer to the GET (401 challenge, 404, ...) unchanged."""
+    assert st.session is not None
+    # only the credentials: a Range or If-None-Match would turn the check into a 206/304
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() == "authorization"]
+    async with st.session.head(
+        st.registry_url + request.rel_url.raw_path,
+        headers=headers,
+        allow_redirects=False,
+        ssl=st.ssl_ctx,
+        skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type"),
+    ) as up:
+        if up.status != 200:
+            return None
+        api_version = up.headers.get("Docker-Distribution-Api-Version", "registry/2.0")
+    location = signed_blob_url(st, digest)
+    body = f'<a href="{location.replace("&", "&amp;")}">Temporary Redirect</a>.\n\n'
+    return web.Response(
+        status=307,
+        body=body.encode(),
+        headers={
+            "Location": location,
+            "Content-Type": "text/html; charset=utf-8",
+            "Docker-Distribution-Api-Version": api_version,
+        },
+    )
 
 
 async def handle_v2(request: web.Request) -> web.StreamResponse:
@@ -813,6 +887,11 @@ async def handle_v2(request: web.Request) -> web.StreamResponse:
                 check_manifest_read(st, name, ref)  # type: ignore[arg-type]
         except Denied as d:
             return d.response
+    blob = BLOB_PATH.match(raw_path)
+    if blob and request.method == "GET" and st.blob_redirect:
+        redirect = await _blob_redirect(request, st, blob.group("digest"))
+        if redirect is not None:
+            return redirect
 
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
     data: Any = None
@@ -834,19 +913,34 @@ async def handle_v2(request: web.Request) -> web.StreamResponse:
         skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type"),
     ) as up:
         resp = web.StreamResponse(status=up.status, reason=up.reason)
+        origin = origin_of(request)
         for k, v in up.headers.items():
             lk = k.lower()
             if lk in HOP_BY_HOP or lk in ("date", "server"):
                 continue
             if lk in ("location", "www-authenticate", "link"):
-                v = _rewrite(st, v)
+                v = _rewrite(st, v, origin)
             resp.headers.add(k, v)
-        if up.content_length is not None and "Content-Length" in up.headers:
+        has_length = up.content_length is not None and "Content-Length" in up.headers
+        if has_length:
             resp.content_length = up.content_length
+        ok_get = request.method == "GET" and up.status in (200, 206)
+        if ok_get and m and st.tamper == "manifests":
+            # manifests are small: buffer, change one hex digit, keep the length
+            body = await up.read()
+            await resp.prepare(request)
+            await resp.write(tamper_manifest(body))
+            await resp.write_eof()
+            return resp
+        flipper = (
+            ByteFlipper(up.content_length if has_length else None)
+            if ok_get and blob and st.tamper == "blobs"
+            else None
+        )
         await resp.prepare(request)
         if request.method != "HEAD":
             async for chunk in up.content.iter_chunked(CHUNK):
-                await resp.write(chunk)
+                await resp.write(flipper.apply(chunk) if flipper is not None else chunk)
         await resp.write_eof()
         if m and request.method == "PUT" and up.status == 201:
             digest = up.headers.get("Docker-Content-Digest")
@@ -886,10 +980,16 @@ async def handle_testbed_traffic(request: web.Request) -> web.Response:
     creds = basic_credentials(request)
     if not creds or not st.check_admin(*creds):
         return acr_error(401, "UNAUTHORIZED", "admin credentials required")
-    log = list(st.traffic)
+    log, storage_log = list(st.traffic), list(st.storage_traffic)
     if request.method == "POST":
-        st.traffic.clear()
-    return json_response({"traffic": log})
+        # {"clear": "traffic" | "storage" | "all"}; an empty body clears both
+        body = await request.json() if request.can_read_body else {}
+        which = (body or {}).get("clear", "all")
+        if which in ("traffic", "all"):
+            st.traffic.clear()
+        if which in ("storage", "all"):
+            st.storage_traffic.clear()
+    return json_response({"traffic": log, "storage_traffic": storage_log})
 
 
 # ----------------------------------------------------------------------------- test controls
@@ -906,11 +1006,29 @@ async def handle_testbed_config(request: web.Request) -> web.Response:
             st.access_token_ttl = int(body["access_token_ttl"])
         if "refresh_token_ttl" in body:
             st.refresh_token_ttl = int(body["refresh_token_ttl"])
+        if "blob_redirect" in body:
+            st.blob_redirect = bool(body["blob_redirect"])
+            if not st.blob_redirect:  # off = back to the defaults
+                st.redirect_origin_override = None
+                st.sas_ttl = DEFAULT_SAS_TTL
+        if "redirect_origin" in body:
+            st.redirect_origin_override = body["redirect_origin"] or None
+        if "sas_ttl" in body:
+            st.sas_ttl = DEFAULT_SAS_TTL if body["sas_ttl"] is None else int(body["sas_ttl"])
+        if "tamper" in body:
+            tamper = body["tamper"] or None
+            if tamper is not None and tamper not in TAMPER_MODES:
+                return acr_error(400, "BAD_REQUEST", f"tamper must be one of {TAMPER_MODES}")
+            st.tamper = tamper
     return json_response(
         {
             "anonymous_pull": st.anonymous_pull,
             "access_token_ttl": st.access_token_ttl,
             "refresh_token_ttl": st.refresh_token_ttl,
+            "blob_redirect": st.blob_redirect,
+            "redirect_origin": st.redirect_origin,
+            "sas_ttl": st.sas_ttl,
+            "tamper": st.tamper,
         }
     )
 

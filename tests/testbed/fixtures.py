@@ -6,6 +6,8 @@ Fixtures:
                    scripts/testbed.sh instead (not stopped by the tests).
   anonymous_pull   enables anonymous pull on the session test bed for one test, then disables.
   testbed_ssl      ssl.SSLContext trusting the test bed's CA.
+  blob_redirect    blob GETs answered 307 to the fake blob storage for one test, then off.
+  tamper           a setter ``tamper("blobs" | "manifests" | None)`` for one test; off after.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from __future__ import annotations
 import os
 import shutil
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from . import TestBed, start_testbed
 from .registry import REGISTRY_BIN
 
-__all__ = ["testbed", "anonymous_pull", "testbed_ssl"]
+__all__ = ["testbed", "anonymous_pull", "testbed_ssl", "blob_redirect", "tamper"]
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +54,20 @@ def anonymous_pull(testbed: TestBed) -> Iterator[TestBed]:
 @pytest.fixture(scope="session")
 def testbed_ssl(testbed: TestBed) -> ssl.SSLContext:
     return testbed.ssl_context()
+
+
+@pytest.fixture
+def blob_redirect(testbed: TestBed) -> Iterator[TestBed]:
+    testbed.set_blob_redirect(True)
+    try:
+        yield testbed
+    finally:
+        testbed.set_blob_redirect(False)
+
+
+@pytest.fixture
+def tamper(testbed: TestBed) -> Iterator[Callable[[str | None], None]]:
+    try:
+        yield testbed.set_tamper
+    finally:
+        testbed.set_tamper(None)

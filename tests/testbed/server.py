@@ -6,6 +6,7 @@ Writes ``<state>/testbed.json`` (atomically) once everything answers; removes it
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from . import pki
 from .acr_service import ServiceState, make_app, server_ssl_context
+from .blob_storage import make_storage_app
 from .registry import RegistryProcess, free_port, storage_root, write_config
 
 INFO_FILE = "testbed.json"
@@ -35,6 +37,38 @@ def _admin(state_dir: Path) -> tuple[str, str]:
     path.write_text(json.dumps({"username": username, "password": password}))
     os.chmod(path, 0o600)
     return username, password
+
+
+def _listen(host: str, port: int, family: int = socket.AF_INET) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _storage_sockets() -> list[socket.socket]:
+    """The fake blob storage's listening sockets: 127.0.0.1, and ::1 on the same port when
+    the host has IPv6 loopback (so ``localhost`` works whichever address a client tries)."""
+    for _ in range(20):
+        v4 = _listen("127.0.0.1", 0)
+        port = v4.getsockname()[1]
+        if not socket.has_ipv6:
+            return [v4]
+        try:
+            return [v4, _listen("::1", port, socket.AF_INET6)]
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                v4.close()  # someone else has ::1:<port>; pick another port
+                continue
+            return [v4]  # no IPv6 loopback here
+    raise RuntimeError("no free port for the blob storage server")
 
 
 def _write_info(state_dir: Path, info: dict[str, Any]) -> None:
@@ -59,11 +93,11 @@ async def serve(
         pki.create_pki(d)
     admin_user, admin_pw = _admin(d)
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(128)
+    sock = _listen("127.0.0.1", port)
     svc_port = sock.getsockname()[1]
+    storage_socks = _storage_sockets()
+    # "localhost": another origin than the service's 127.0.0.1 (the certificate covers both)
+    storage_origin = f"https://localhost:{storage_socks[0].getsockname()[1]}"
     service = f"127.0.0.1:{svc_port}"
     origin = f"https://{service}"
     reg_port = registry_port or free_port()
@@ -82,9 +116,12 @@ async def serve(
         admin_username=admin_user,
         admin_password=admin_pw,
         anonymous_pull=anonymous_pull,
+        storage_origin=storage_origin,
     )
     runner = web.AppRunner(make_app(state), access_log=None, handle_signals=False)
     await runner.setup()
+    storage_runner = web.AppRunner(make_storage_app(state), access_log=None, handle_signals=False)
+    await storage_runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -94,6 +131,9 @@ async def serve(
             runner, sock, ssl_context=server_ssl_context(str(d)), shutdown_timeout=1.0
         )
         await site.start()
+        tls = server_ssl_context(str(d))
+        for s in storage_socks:
+            await web.SockSite(storage_runner, s, ssl_context=tls, shutdown_timeout=1.0).start()
         await loop.run_in_executor(None, registry.start)
         _write_info(
             d,
@@ -105,6 +145,7 @@ async def serve(
                 "ca_path": str(d / pki.CA_CERT),
                 "state_dir": str(d),
                 "storage_dir": str(storage_root(d)),
+                "storage_endpoint": storage_origin,
                 "admin_username": admin_user,
                 "admin_password": admin_pw,
                 "anonymous_pull": anonymous_pull,
@@ -127,8 +168,11 @@ async def serve(
     finally:
         (d / INFO_FILE).unlink(missing_ok=True)
         registry.stop()
+        await storage_runner.cleanup()
         await runner.cleanup()
         sock.close()
+        for s in storage_socks:
+            s.close()
 
 
 def _alive(pid: int) -> bool:
