@@ -2,6 +2,10 @@
 
 from ._audience import ContainerRegistryAudience
 from ._container_registry_client import ContainerRegistryClient
+from ._digest import Digest
+from ._download_stream import DownloadBlobStream
+from ._errors import BlobUploadError, DigestValidationError, ManifestTooLargeError
+from ._manifest_logic import GetManifestResult
 from ._models import (
     ArtifactArchitecture,
     ArtifactManifestOrder,
@@ -11,6 +15,16 @@ from ._models import (
     ArtifactTagOrder,
     ArtifactTagProperties,
     RepositoryProperties,
+)
+from ._oci_models import (
+    DockerManifest,
+    DockerManifestList,
+    KnownManifestMediaType,
+    OciAnnotations,
+    OciDescriptor,
+    OciImageIndex,
+    OciImageManifest,
+    OciPlatform,
 )
 from ._version import VERSION
 
@@ -24,7 +38,21 @@ __all__ = [
     "ArtifactOperatingSystem",
     "ArtifactTagOrder",
     "ArtifactTagProperties",
+    "BlobUploadError",
     "ContainerRegistryAudience",
     "ContainerRegistryClient",
+    "Digest",
+    "DigestValidationError",
+    "DockerManifest",
+    "DockerManifestList",
+    "DownloadBlobStream",
+    "GetManifestResult",
+    "KnownManifestMediaType",
+    "ManifestTooLargeError",
+    "OciAnnotations",
+    "OciDescriptor",
+    "OciImageIndex",
+    "OciImageManifest",
+    "OciPlatform",
     "RepositoryProperties",
 ]

@@ -14,9 +14,66 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
-from azure.core.exceptions import HttpResponseError, ODataV4Format, ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ODataV4Format,
+    ResourceNotFoundError,
+)
 
-__all__ = ["acr_error_of", "ignore_not_found", "service_errors"]
+__all__ = [
+    "BlobUploadError",
+    "DigestValidationError",
+    "ManifestTooLargeError",
+    "acr_error_of",
+    "acr_error_code",
+    "ignore_not_found",
+    "service_errors",
+]
+
+
+class DigestValidationError(ValueError):
+    """Content from (or accepted by) the registry does not match the digest that names it.
+
+    Raised before the content is returned or persisted: a download that fails the check
+    leaves no file behind.
+
+    :param str message: what was being checked.
+    :keyword str expected: the digest the content should have had.
+    :keyword str actual: the digest (or size) it had.
+    """
+
+    def __init__(
+        self, message: str, *, expected: Optional[str] = None, actual: Optional[str] = None
+    ) -> None:
+        self.message = message
+        self.expected = expected
+        self.actual = actual
+        super().__init__(message)
+
+
+class ManifestTooLargeError(ValueError):
+    """A manifest is larger than the limit (4 MiB, as in the OCI distribution spec and ACR).
+
+    Raised without reading past the limit.
+    """
+
+
+class BlobUploadError(AzureError):
+    """An upload was interrupted and could not be resumed or restarted.
+
+    The registry's upload session was abandoned (and cancelled where it still existed); no
+    blob was created under the data's digest. ``offset`` is how many bytes the registry had
+    confirmed when the upload stopped.
+
+    :param str message: why the upload stopped.
+    :keyword int offset: bytes confirmed by the registry.
+    :keyword error: the underlying exception.
+    """
+
+    def __init__(self, message: str, *, offset: int = 0, error: Optional[BaseException] = None):
+        super().__init__(message, error=error)
+        self.offset = offset
 
 
 def acr_error_of(body: Any) -> Optional[ODataV4Format]:
@@ -46,6 +103,15 @@ def _annotate(exc: HttpResponseError) -> None:
     exc.error = error
     exc.message = f"({error.code}) {error.message}"
     exc.args = (exc.message,)
+
+
+def acr_error_code(exc: BaseException) -> Optional[str]:
+    """The ACR/OCI error code of a service error (``BLOB_UPLOAD_UNKNOWN``...), or None."""
+    if not isinstance(exc, HttpResponseError):
+        return None
+    _annotate(exc)
+    code = getattr(exc.error, "code", None) if exc.error is not None else None
+    return code if isinstance(code, str) else None
 
 
 @contextmanager

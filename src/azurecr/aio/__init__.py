@@ -1,5 +1,6 @@
 """Async clients of azurecr (needs the ``aio`` extra: aiohttp)."""
 
 from ._async_container_registry_client import ContainerRegistryClient
+from ._download_stream_async import AsyncDownloadBlobStream
 
-__all__ = ["ContainerRegistryClient"]
+__all__ = ["AsyncDownloadBlobStream", "ContainerRegistryClient"]

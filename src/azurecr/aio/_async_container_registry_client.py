@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterable, Iterable
 from types import TracebackType
-from typing import Any, Optional, Union
+from typing import IO, Any, Optional, Union
 
 from azure.core.async_paging import AsyncItemPaged
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.tracing.decorator import distributed_trace
 from azure.core.tracing.decorator_async import distributed_trace_async
 
 from .. import _client_logic as logic
+from .. import _manifest_logic as mlogic
 from .._errors import ignore_not_found, service_errors
 from .._generated.aio import ContainerRegistry as _GeneratedClient
 from .._models import (
@@ -20,11 +24,36 @@ from .._models import (
     RepositoryProperties,
 )
 from .._paging import Page, PageQuery, async_item_paged, first_page
-from .._pipeline import SDK_MONIKER, ClientSettings, RedactingNetworkTraceLoggingPolicy
-from .._reference import is_digest
+from .._pipeline import (
+    SDK_MONIKER,
+    STREAM_BLOCK_SIZE,
+    ClientSettings,
+    RedactingNetworkTraceLoggingPolicy,
+)
+from .._reference import is_digest, validate_digest, validate_repository
+from .._transfer import (
+    DEFAULT_CONCURRENCY,
+    MAX_MANIFEST_SIZE,
+    ProgressHook,
+    check_chunk_size,
+    check_concurrency,
+    session_link,
+    upload_flow,
+)
 from ._auth_policy_async import AsyncContainerRegistryChallengePolicy
+from ._blob_io_async import (
+    AsyncBlobFetcher,
+    download_to_path_async,
+    open_async_source,
+    run_upload_async,
+)
+from ._download_stream_async import AsyncDownloadBlobStream
 
 __all__ = ["ContainerRegistryClient"]
+
+
+def _headers(pipeline_response: Any, deserialized: Any, headers: dict[str, Any]) -> Any:
+    return headers
 
 
 class ContainerRegistryClient:
@@ -55,6 +84,7 @@ class ContainerRegistryClient:
     ) -> None:
         settings = ClientSettings(endpoint, credential, audience, api_version)
         self._endpoint = settings.endpoint
+        kwargs.setdefault("connection_data_block_size", STREAM_BLOCK_SIZE)
         transport = kwargs.pop("transport", None)
         if transport is None:
             from azure.core.pipeline.transport import AioHttpTransport
@@ -422,6 +452,303 @@ class ContainerRegistryClient:
         logic.check_tag(repository, tag)
         with ignore_not_found():
             await self._client.container_registry.delete_tag(repository, tag, **kwargs)
+
+    # -- content: manifests -------------------------------------------------------------
+    @distributed_trace_async
+    async def set_manifest(
+        self,
+        repository: str,
+        manifest: Union[Any, dict[str, Any], bytes, IO[bytes]],
+        *,
+        tag: Optional[str] = None,
+        media_type: Optional[str] = None,
+        **kwargs: Any,
+    ) -> str:
+        """Store a manifest, under a tag or by its digest.
+
+        A typed model or a dict is sent as compact JSON; bytes or a binary stream are sent
+        verbatim, so the manifest's digest is the digest of exactly those bytes.
+
+        :param str repository: the repository name.
+        :param manifest: an ``OciImageManifest``, ``OciImageIndex``, ``DockerManifest``,
+            ``DockerManifestList``, a dict, bytes, or a binary readable.
+        :keyword str tag: the tag to store it under; by digest only when not given.
+        :keyword str media_type: the manifest's media type; taken from the model or the
+            document's ``mediaType`` (or its shape) when not given.
+        :return: the manifest's digest, checked against the registry's
+            ``Docker-Content-Digest``.
+        :rtype: str
+        :raises ValueError: for an invalid repository or tag, unknown media type or invalid
+            JSON (before any request).
+        :raises ~azurecr.ManifestTooLargeError: for a manifest over 4 MiB.
+        :raises ~azurecr.DigestValidationError: when the registry reports another digest.
+        """
+        mlogic.check_set_manifest(repository, tag)
+        content, kind = mlogic.manifest_payload(manifest, media_type)
+        digest = mlogic.sha256_digest(content)
+        with service_errors():
+            headers = await self._client.container_registry.create_manifest(
+                repository, tag or digest, content, content_type=kind, cls=_headers, **kwargs
+            )
+        return mlogic.check_pushed_digest(digest, headers.get("Docker-Content-Digest"))
+
+    @distributed_trace_async
+    async def get_manifest(
+        self, repository: str, tag_or_digest: str, **kwargs: Any
+    ) -> mlogic.GetManifestResult:
+        """Get a manifest, verified against its digest.
+
+        The ``Accept`` header covers OCI image manifests and indexes, Docker v2 manifests and
+        manifest lists, and OCI artifact manifests. By digest, the bytes must have that
+        digest; by tag, the digest the registry announces.
+
+        :param str repository: the repository name.
+        :param str tag_or_digest: a tag, or a digest.
+        :rtype: ~azurecr.GetManifestResult
+        :raises ValueError: for an invalid repository, tag or digest (before any request).
+        :raises ~azurecr.DigestValidationError: when the bytes do not match the digest.
+        :raises ~azurecr.ManifestTooLargeError: for a manifest over 4 MiB (not read).
+        :raises ~azure.core.exceptions.ResourceNotFoundError: when it does not exist.
+        """
+        logic.check_reference(repository, tag_or_digest)
+        with service_errors():
+            pipeline_response, chunks, headers = await self._client.container_registry.get_manifest(
+                repository,
+                tag_or_digest,
+                accept=mlogic.MANIFEST_ACCEPT,
+                cls=lambda p, d, h: (p, d, h),
+                **kwargs,
+            )
+        response = pipeline_response.http_response
+        try:
+            announced = mlogic.announced_length(headers.get("Content-Length"))
+            if announced is not None and announced > MAX_MANIFEST_SIZE:
+                raise mlogic.too_large(announced)
+            parts: list[bytes] = []
+            received = 0
+            async for chunk in chunks:
+                received += len(chunk)
+                if received > MAX_MANIFEST_SIZE:
+                    raise mlogic.too_large(received)
+                parts.append(chunk)
+        finally:
+            await response.close()
+        return mlogic.manifest_result(
+            b"".join(parts),
+            tag_or_digest,
+            headers.get("Docker-Content-Digest"),
+            headers.get("Content-Type"),
+        )
+
+    @distributed_trace_async
+    async def manifest_exists(self, repository: str, tag_or_digest: str, **kwargs: Any) -> bool:
+        """Whether the registry has a manifest under this tag or digest (one ``HEAD``).
+
+        :param str repository: the repository name.
+        :param str tag_or_digest: a tag, or a digest.
+        :rtype: bool
+        :raises ValueError: for an invalid repository, tag or digest (before any request).
+        """
+        logic.check_reference(repository, tag_or_digest)
+        try:
+            with service_errors():
+                await self._client.container_registry.check_manifest_exists(
+                    repository, tag_or_digest, accept=mlogic.MANIFEST_ACCEPT, **kwargs
+                )
+        except ResourceNotFoundError:
+            return False
+        return True
+
+    # -- content: blobs -----------------------------------------------------------------
+    @distributed_trace_async
+    async def upload_blob(
+        self,
+        repository: str,
+        data: Union[bytes, IO[bytes], Iterable[bytes], AsyncIterable[bytes]],
+        *,
+        digest: Optional[str] = None,
+        chunk_size: Optional[int] = None,
+        progress_hook: Optional[ProgressHook] = None,
+        **kwargs: Any,
+    ) -> tuple[str, int]:
+        """Upload a blob in one pass, its digest computed while it streams.
+
+        Memory stays bounded by a few chunks whatever the size. Each chunk is sent once;
+        after a dropped connection or a 5xx the registry is asked how much it holds and the
+        upload resumes from there; when the registry cannot resume, a seekable source is
+        uploaded again from its start, and any other source raises
+        :class:`~azurecr.BlobUploadError`. When the digest is known up front (bytes, or
+        ``digest=``), a ``HEAD`` first skips a blob the registry already has.
+
+        :param str repository: the repository name.
+        :param data: bytes, a binary readable (file, pipe, socket file; read in a worker
+            thread) from its current position to its end, an object with an async ``read``,
+            or a (sync or async) iterable of bytes.
+        :keyword str digest: the data's digest, if known: the upload is skipped when the
+            registry has it, and refused (nothing stored) if the data does not match it.
+        :keyword int chunk_size: bytes per request (default 8 MiB).
+        :keyword progress_hook: called as ``progress_hook(bytes_done, total_or_None)``.
+        :return: the blob's digest and size.
+        :rtype: tuple[str, int]
+        :raises ValueError: for an invalid repository, digest or chunk size (before any
+            request).
+        :raises TypeError: for data that is not bytes, a binary stream or bytes iterable.
+        :raises ~azurecr.DigestValidationError: when the registry reports another digest.
+        :raises ~azurecr.BlobUploadError: when an interrupted upload cannot be completed.
+        """
+        validate_repository(repository)
+        if digest is not None:
+            validate_digest(digest)
+        reader = open_async_source(data, chunk_size)
+        flow = upload_flow(reader.source, expected_digest=digest, progress_hook=progress_hook)
+        result = await run_upload_async(
+            self._client, repository, flow, reader, self._endpoint, **kwargs
+        )
+        return result.digest, result.size
+
+    @distributed_trace_async
+    async def download_blob(
+        self, repository: str, digest: str, **kwargs: Any
+    ) -> AsyncDownloadBlobStream:
+        """Stream a blob; its size and digest are checked when the end is reached.
+
+        One GET, following the registry's redirect (ACR: to blob storage, without the
+        registry's token); a broken connection resumes with a ``Range`` request.
+
+        :param str repository: the repository name.
+        :param str digest: the blob's digest.
+        :rtype: ~azurecr.aio.AsyncDownloadBlobStream
+        :raises ValueError: for an invalid repository or digest (before any request).
+        :raises ~azure.core.exceptions.ResourceNotFoundError: when the blob does not exist.
+
+        .. code-block:: python
+
+            async with await client.download_blob("hello", digest) as stream:
+                data = await stream.readall()   # verified
+        """
+        validate_repository(repository)
+        validate_digest(digest)
+        fetcher = AsyncBlobFetcher(self._client, self._endpoint, repository, digest, **kwargs)
+        return AsyncDownloadBlobStream(fetcher, await fetcher.open(), digest)
+
+    @distributed_trace_async
+    async def download_blob_to_file(
+        self,
+        repository: str,
+        digest: str,
+        path: Union[str, os.PathLike[str]],
+        *,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+        part_size: Optional[int] = None,
+        progress_hook: Optional[ProgressHook] = None,
+        **kwargs: Any,
+    ) -> int:
+        """Download a blob to a file, verified, with parallel ranged GETs.
+
+        Parts are written at their offsets into a temporary file beside ``path`` and hashed
+        in order while later parts still stream; the file is renamed to ``path`` only after
+        the size and digest match, so a failed download leaves nothing at ``path`` (an
+        existing file there is replaced only by a verified one). A part whose connection
+        breaks is resumed from where it broke.
+
+        :param str repository: the repository name.
+        :param str digest: the blob's digest.
+        :param path: the file to write.
+        :type path: str or os.PathLike
+        :keyword int max_concurrency: parallel GETs (1: one streamed GET). Default 4.
+        :keyword int part_size: bytes per ranged GET (default 8 MiB).
+        :keyword progress_hook: called as ``progress_hook(bytes_verified, total)``.
+        :return: the blob's size.
+        :rtype: int
+        :raises ValueError: for an invalid repository, digest or concurrency (before any
+            request).
+        :raises ~azurecr.DigestValidationError: when the content does not match the digest.
+        :raises ~azure.core.exceptions.ResourceNotFoundError: when the blob does not exist.
+        """
+        validate_repository(repository)
+        validate_digest(digest)
+        concurrency = check_concurrency(max_concurrency)
+        part = check_chunk_size(part_size)
+        fetcher = AsyncBlobFetcher(self._client, self._endpoint, repository, digest, **kwargs)
+        return await download_to_path_async(
+            fetcher,
+            digest,
+            path,
+            max_concurrency=concurrency,
+            part_size=part,
+            progress_hook=progress_hook,
+        )
+
+    @distributed_trace_async
+    async def blob_exists(self, repository: str, digest: str, **kwargs: Any) -> bool:
+        """Whether the repository has this blob (one ``HEAD``).
+
+        :param str repository: the repository name.
+        :param str digest: the blob's digest.
+        :rtype: bool
+        :raises ValueError: for an invalid repository or digest (before any request).
+        """
+        validate_repository(repository)
+        validate_digest(digest)
+        try:
+            with service_errors():
+                await self._client.container_registry_blob.check_blob_exists(
+                    repository, digest, **kwargs
+                )
+        except ResourceNotFoundError:
+            return False
+        return True
+
+    @distributed_trace_async
+    async def mount_blob(
+        self, repository: str, digest: str, from_repository: str, **kwargs: Any
+    ) -> bool:
+        """Make a blob of another repository of this registry available in ``repository``
+        without transferring it.
+
+        :param str repository: the repository to mount into.
+        :param str digest: the blob's digest.
+        :param str from_repository: the repository that has the blob.
+        :return: True when mounted; False when the registry could not mount it (for example
+            the source does not have it), in which case nothing was changed.
+        :rtype: bool
+        :raises ValueError: for invalid names or digest (before any request).
+        """
+        validate_repository(repository)
+        validate_repository(from_repository)
+        validate_digest(digest)
+        with service_errors():
+            status, location = await self._client.container_registry_blob.mount_blob(
+                repository,
+                from_repository,
+                digest,
+                cls=lambda p, d, h: (p.http_response.status_code, h.get("Location")),
+                **kwargs,
+            )
+        if status == 201:
+            return True
+        # 202: the registry opened an upload session instead; close it, nothing to upload
+        if location:
+            try:
+                link = session_link(location, self._endpoint)
+                await self._client.container_registry_blob.cancel_upload(link, **kwargs)
+            except (ValueError, HttpResponseError):
+                pass
+        return False
+
+    @distributed_trace_async
+    async def delete_blob(self, repository: str, digest: str, **kwargs: Any) -> None:
+        """Delete a blob; succeeds if it does not exist.
+
+        :param str repository: the repository name.
+        :param str digest: the blob's digest.
+        :raises ValueError: for an invalid repository or digest (before any request).
+        :raises ~azure.core.exceptions.HttpResponseError: when the registry refuses.
+        """
+        validate_repository(repository)
+        validate_digest(digest)
+        with ignore_not_found():
+            await self._client.container_registry_blob.delete_blob(repository, digest, **kwargs)
 
     async def close(self) -> None:
         """Close the client's sessions (and its transport)."""

@@ -1,0 +1,701 @@
+"""The blob transfer engine's decisions, shared by the sync and async clients (no network I/O).
+
+Uploads are driven by :func:`upload_flow`, a generator that yields the *actions* the client
+must perform (start a session, send a chunk, ask where the upload stands, ...) and receives
+their results, or their exceptions through ``throw``. The sync and async clients only execute
+those actions; chunking, the digest computed while streaming, resuming from the registry's
+offset and restarting a seekable source are all decided here, once.
+
+Downloads share the range planning, ``Content-Range`` parsing and the verifiers.
+
+Protocol references: OCI distribution spec, "Pushing blobs" (POST / PATCH / PUT, chunked
+upload, ``Range`` answers, the upload status ``GET``) and "Pulling blobs" (ranged GET).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Union
+from urllib.parse import urlsplit
+
+from azure.core.exceptions import (
+    HttpResponseError,
+    IncompleteReadError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+
+from ._errors import BlobUploadError, DigestValidationError, acr_error_code
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "MAX_MANIFEST_SIZE",
+    "BlobSource",
+    "ProgressHook",
+    "StreamVerifier",
+    "UploadResult",
+    "content_range",
+    "open_source",
+    "parse_content_range",
+    "plan_ranges",
+    "upload_flow",
+]
+
+#: Upload chunk size and download range size: see benchmarks/README.md for the sweep.
+DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+MIN_CHUNK_SIZE = 64 * 1024
+MAX_CHUNK_SIZE = 512 * 1024 * 1024
+#: The largest manifest a registry must accept (OCI distribution spec, "Pushing manifests").
+MAX_MANIFEST_SIZE = 4 * 1024 * 1024
+#: How many times one transfer may resume or restart before giving up.
+MAX_RECOVERIES = 5
+
+ProgressHook = Callable[[int, Optional[int]], None]
+BytesLike = Union[bytes, bytearray, memoryview]
+
+
+# ----------------------------------------------------------------------------- sources
+class BlobSource:
+    """A blob's bytes, read in chunks while the digest is computed.
+
+    Wraps bytes, a binary readable (file, socket file, pipe) or an iterable of bytes.
+    ``read_chunk`` returns exactly ``chunk_size`` bytes except at the end (b"" when done),
+    hashing them as it goes; ``rewind`` starts over (only when ``seekable``).
+    """
+
+    def __init__(self, chunk_size: int, size: Optional[int], seekable: bool) -> None:
+        self.chunk_size = chunk_size
+        self.size = size
+        self.seekable = seekable
+        self.offset = 0
+        self._hasher = hashlib.sha256()
+
+    @property
+    def digest(self) -> str:
+        """The sha256 digest of the bytes read so far."""
+        return "sha256:" + self._hasher.hexdigest()
+
+    def read_chunk(self) -> bytes:
+        data = self._read(self.chunk_size)
+        self._absorb(data)
+        self.offset += len(data)
+        return data
+
+    def _absorb(self, data: bytes) -> None:
+        self._hasher.update(data)
+
+    def rewind(self) -> None:
+        if not self.seekable:
+            raise ValueError("this source cannot be read twice")
+        self._rewind()
+        self.offset = 0
+        self._hasher = hashlib.sha256()
+
+    # overridden by the concrete sources
+    def _read(self, n: int) -> bytes:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _rewind(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def known_digest(self) -> Optional[str]:
+        """The digest, when it can be had without consuming the source (bytes only)."""
+        return None
+
+
+class _BytesSource(BlobSource):
+    def __init__(self, data: BytesLike, chunk_size: int) -> None:
+        self._view = memoryview(data).cast("B")
+        super().__init__(chunk_size, len(self._view), True)
+        self._pos = 0
+
+        self._digest: Optional[str] = None
+
+    def _read(self, n: int) -> bytes:
+        chunk = bytes(self._view[self._pos : self._pos + n])
+        self._pos += len(chunk)
+        return chunk
+
+    def _absorb(self, data: bytes) -> None:
+        pass  # the digest of the whole buffer is computed once, up front
+
+    def _rewind(self) -> None:
+        self._pos = 0
+
+    @property
+    def digest(self) -> str:
+        return self.known_digest()
+
+    def known_digest(self) -> str:
+        if self._digest is None:
+            self._digest = "sha256:" + hashlib.sha256(self._view).hexdigest()
+        return self._digest
+
+
+class _ReadableSource(BlobSource):
+    def __init__(self, stream: Any, chunk_size: int) -> None:
+        self._stream = stream
+        start: Optional[int] = None
+        size: Optional[int] = None
+        try:
+            if stream.seekable():
+                start = int(stream.tell())
+                end = int(stream.seek(0, io.SEEK_END))
+                stream.seek(start)
+                size = end - start
+        except (AttributeError, OSError, ValueError):
+            start, size = None, None
+        self._start = start
+        super().__init__(chunk_size, size, start is not None)
+        self._readinto = getattr(stream, "readinto", None)
+
+    def _read(self, n: int) -> bytes:
+        # A pipe or socket returns what it has; keep reading until the chunk is full or EOF,
+        # so every chunk but the last has exactly ``chunk_size`` bytes.
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            if self._readinto is not None:
+                k = self._readinto(view[got:])
+            else:
+                piece = self._stream.read(n - got)
+                if isinstance(piece, str):
+                    raise TypeError("the data stream is in text mode; open it in binary mode")
+                k = None if piece is None else len(piece)
+                if k:
+                    view[got : got + k] = piece
+            if k is None:  # non-blocking stream with nothing ready
+                continue
+            if k == 0:
+                break
+            got += k
+        view.release()
+        del buf[got:]
+        return bytes(buf)
+
+    def _rewind(self) -> None:
+        assert self._start is not None
+        self._stream.seek(self._start)
+
+
+class _IterableSource(BlobSource):
+    def __init__(self, chunks: Iterable[Any], chunk_size: int) -> None:
+        super().__init__(chunk_size, None, False)
+        self._iter: Iterator[Any] = iter(chunks)
+        self._pending = bytearray()
+        self._done = False
+
+    def _read(self, n: int) -> bytes:
+        while len(self._pending) < n and not self._done:
+            try:
+                piece = next(self._iter)
+            except StopIteration:
+                self._done = True
+                break
+            if not isinstance(piece, (bytes, bytearray, memoryview)):
+                raise TypeError(
+                    f"the data iterable yielded {type(piece).__name__}; it must yield bytes"
+                )
+            self._pending += piece
+        chunk = bytes(self._pending[:n])
+        del self._pending[:n]
+        return chunk
+
+    def feed(self, piece: BytesLike) -> None:
+        """Add bytes from an async iterable (the async client reads it, this buffers)."""
+        self._pending += piece
+
+    def _rewind(self) -> None:  # pragma: no cover - never seekable
+        raise ValueError("an iterable cannot be read twice")
+
+
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 64
+
+
+def check_concurrency(max_concurrency: int) -> int:
+    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+        raise TypeError(f"max_concurrency must be an int, not {type(max_concurrency).__name__}")
+    if not 1 <= max_concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"max_concurrency must be between 1 and {MAX_CONCURRENCY}")
+    return max_concurrency
+
+
+def check_chunk_size(chunk_size: Optional[int]) -> int:
+    if chunk_size is None:
+        return DEFAULT_CHUNK_SIZE
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
+        raise TypeError(f"chunk_size must be an int, not {type(chunk_size).__name__}")
+    if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
+        raise ValueError(
+            f"chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes, "
+            f"not {chunk_size}"
+        )
+    return chunk_size
+
+
+def open_source(data: Any, chunk_size: Optional[int] = None) -> BlobSource:
+    """Wrap the caller's data: bytes, a binary readable, or an iterable of bytes.
+
+    :raises TypeError: for text, None, or anything that is not one of those.
+    :raises ValueError: for a chunk size out of range.
+    """
+    size = check_chunk_size(chunk_size)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return _BytesSource(data, size)
+    if isinstance(data, str):
+        raise TypeError("data must be bytes, a binary stream or an iterable of bytes, not str")
+    if callable(getattr(data, "read", None)):
+        if isinstance(data, io.TextIOBase):
+            raise TypeError("the data stream is in text mode; open it in binary mode")
+        return _ReadableSource(data, size)
+    if isinstance(data, Iterable):
+        return _IterableSource(data, size)
+    raise TypeError(
+        f"data must be bytes, a binary stream or an iterable of bytes, not {type(data).__name__}"
+    )
+
+
+# ----------------------------------------------------------------------------- upload actions
+@dataclass
+class ReadChunk:
+    """Read the next chunk of the source (result: bytes, b"" at the end)."""
+
+
+@dataclass
+class Rewind:
+    """Rewind the source to its start (result: None)."""
+
+
+@dataclass
+class Exists:
+    """``HEAD`` the blob (result: its size, or None when the registry does not have it)."""
+
+    digest: str
+
+
+@dataclass
+class Start:
+    """``POST`` a new upload session (result: the session's ``Location``)."""
+
+
+@dataclass
+class Send:
+    """``PATCH`` bytes at ``offset`` (result: the next ``Location``)."""
+
+    location: str
+    data: bytes
+    offset: int
+
+
+@dataclass
+class Complete:
+    """``PUT ?digest=`` with the final bytes (result: the registry's ``Docker-Content-Digest``)."""
+
+    location: str
+    digest: str
+    data: bytes
+
+
+@dataclass
+class Status:
+    """``GET`` the upload session (result: how many bytes the registry holds)."""
+
+    location: str
+
+
+@dataclass
+class Cancel:
+    """``DELETE`` the upload session (result: None; failures are ignored by the driver)."""
+
+    location: str
+
+
+Action = Union[ReadChunk, Rewind, Exists, Start, Send, Complete, Status, Cancel]
+
+
+@dataclass
+class UploadResult:
+    """What an upload did: its digest and size, and what it cost (for tests and benchmarks)."""
+
+    digest: str
+    size: int
+    skipped: bool = False
+    resumed: int = 0
+    restarted: int = 0
+    resent_bytes: int = 0
+
+
+class _Restart(Exception):
+    """Internal: the registry lost the session or its offset cannot be used."""
+
+    def __init__(self, reason: str, cause: Optional[BaseException] = None) -> None:
+        super().__init__(reason)
+        self.cause = cause
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure after which asking the registry where the upload stands makes sense."""
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError, IncompleteReadError)):
+        return True
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, HttpResponseError):
+        status = exc.status_code or 0
+        return status >= 500 or status in (408, 416, 429)
+    return False
+
+
+_SESSION_GONE = ("BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID")
+
+
+def session_gone(exc: BaseException) -> bool:
+    """The registry no longer knows the session, or it cannot be resumed."""
+    if isinstance(exc, ResourceNotFoundError):
+        return True
+    return acr_error_code(exc) in _SESSION_GONE
+
+
+def parse_upload_range(value: Optional[str]) -> int:
+    """How many bytes the registry holds, from an upload ``Range: 0-<end>`` header.
+
+    Distribution answers ``0-0`` both for an empty session and one holding one byte; it is
+    read as 0 here (a wrong guess makes the next ``PATCH`` fail its ``Content-Range`` check,
+    which restarts the upload rather than corrupting it).
+    """
+    if not value:
+        return 0
+    m = re.fullmatch(r"\s*(?:bytes=)?0-(\d+)\s*", value)
+    if m is None:
+        raise ValueError(f"the registry sent an unreadable upload Range {value!r}")
+    end = int(m.group(1))
+    return 0 if end == 0 else end + 1
+
+
+def content_range(offset: int, length: int) -> str:
+    """The ``Content-Range`` of an upload chunk (``<start>-<end>``, inclusive; OCI spec)."""
+    return f"{offset}-{offset + length - 1}"
+
+
+def upload_flow(
+    source: BlobSource,
+    *,
+    expected_digest: Optional[str] = None,
+    progress_hook: Optional[ProgressHook] = None,
+) -> Generator[Action, Any, UploadResult]:
+    """Decide an upload, one action at a time (see the module docstring).
+
+    One pass over the source, each chunk sent once unless the registry lost it; the
+    last chunk travels with the closing ``PUT``. After a transient failure the registry is
+    asked where the upload stands and it resumes from there; when the session is gone the
+    upload restarts if the source is seekable, else :class:`BlobUploadError` is raised.
+    """
+    known = expected_digest or source.known_digest()
+    if known is not None:
+        size = yield Exists(known)
+        if size is not None and (source.size is None or size == source.size):
+            _report(progress_hook, size, size)
+            return UploadResult(known, size, skipped=True)
+    result = UploadResult("", 0)
+    while True:
+        try:
+            return (yield from _upload_once(source, result, expected_digest, progress_hook))
+        except _Restart as restart:
+            if not source.seekable:
+                raise BlobUploadError(
+                    "the upload was interrupted and the registry cannot resume it; the data "
+                    "source cannot be read again (pass bytes or a seekable file to restart "
+                    "automatically)",
+                    offset=source.offset,
+                    error=restart.cause,
+                ) from restart.cause
+            if result.restarted + result.resumed >= MAX_RECOVERIES:
+                raise BlobUploadError(
+                    f"the upload failed {MAX_RECOVERIES + 1} times; giving up",
+                    offset=0,
+                    error=restart.cause,
+                ) from restart.cause
+            result.restarted += 1
+            result.resent_bytes += source.offset
+            yield Rewind()
+
+
+def _report(hook: Optional[ProgressHook], done: int, total: Optional[int]) -> None:
+    if hook is not None:
+        hook(done, total)
+
+
+def _upload_once(
+    source: BlobSource,
+    result: UploadResult,
+    expected_digest: Optional[str],
+    progress_hook: Optional[ProgressHook],
+) -> Generator[Action, Any, UploadResult]:
+    location: str = yield Start()
+    confirmed = 0
+    current: bytes = yield ReadChunk()
+    while True:
+        following: bytes = (yield ReadChunk()) if current else b""
+        if not following:
+            break
+        location = yield from _deliver(source, result, location, current, confirmed, None)
+        confirmed += len(current)
+        _report(progress_hook, confirmed, source.size)
+        current = following
+    digest = source.digest
+    if expected_digest is not None and digest != expected_digest:
+        yield Cancel(location)
+        raise DigestValidationError(
+            "the data does not have the digest the caller gave; nothing was stored",
+            expected=expected_digest,
+            actual=digest,
+        )
+    registry_digest = yield from _deliver(source, result, location, current, confirmed, digest)
+    size = confirmed + len(current)
+    if registry_digest and registry_digest != digest:
+        raise DigestValidationError(
+            "the registry stored the blob under another digest than the one computed while "
+            "uploading",
+            expected=digest,
+            actual=registry_digest,
+        )
+    _report(progress_hook, size, source.size if source.size is not None else size)
+    result.digest, result.size = digest, size
+    return result
+
+
+def _deliver(
+    source: BlobSource,
+    result: UploadResult,
+    location: str,
+    data: bytes,
+    offset: int,
+    final_digest: Optional[str],
+) -> Generator[Action, Any, str]:
+    """Send ``data`` (at ``offset``) with PATCH, or with the closing PUT when
+    ``final_digest`` is given; resume from the registry's offset after a transient failure.
+    Returns the next Location (PATCH) or the registry's digest (PUT)."""
+    start = 0  # how much of ``data`` the registry already holds
+    while True:
+        piece = data if start == 0 else data[start:]
+        try:
+            if final_digest is None:
+                next_location: str = yield Send(location, piece, offset + start)
+                return next_location
+            stored: str = yield Complete(location, final_digest, piece)
+            return stored
+        except Exception as exc:  # noqa: BLE001 - classified below, re-raised if not ours
+            if not is_transient(exc) and not session_gone(exc):
+                raise
+            if result.resumed + result.restarted >= MAX_RECOVERIES:
+                raise
+            cause = exc
+        if session_gone(cause) and final_digest is None:
+            raise _Restart(location, cause)
+        try:
+            held = yield Status(location)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if final_digest is not None and session_gone(exc):
+                # The closing PUT may have succeeded before the connection dropped: a
+                # finished session is gone, and the blob is there.
+                size = yield Exists(final_digest)
+                if size is not None:
+                    return final_digest
+            if session_gone(exc) or is_transient(exc):
+                raise _Restart(location, exc) from exc
+            raise
+        if not offset <= held <= offset + len(data):
+            raise _Restart(location, cause)
+        result.resumed += 1
+        start = held - offset
+        if start == len(data) and final_digest is None:
+            return location
+
+
+def session_link(location: Optional[str], endpoint: str) -> str:
+    """The upload session address to pass to the generated operations: a ``Location``
+    header made relative to the endpoint, without its leading slash.
+
+    :raises ValueError: when the registry names no session or one on another origin (the
+        session's requests carry the registry's token, which must not leave its origin).
+    """
+    if not location:
+        raise ValueError("the registry started an upload without a Location header")
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc:
+        origin = urlsplit(endpoint)
+        if (parts.scheme.lower(), parts.netloc.lower()) != (
+            origin.scheme.lower(),
+            origin.netloc.lower(),
+        ):
+            raise ValueError(
+                f"the registry sent an upload Location on another origin ({parts.scheme}://"
+                f"{parts.netloc}); refusing to send the registry's credentials there"
+            )
+    path = parts.path.lstrip("/")
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def same_origin(url: str, endpoint: str) -> bool:
+    """Whether an absolute URL is on the endpoint's origin (scheme, host and port)."""
+    a, b = urlsplit(url), urlsplit(endpoint)
+    return (a.scheme.lower(), a.netloc.lower()) == (b.scheme.lower(), b.netloc.lower())
+
+
+# ----------------------------------------------------------------------------- downloads
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+def parse_content_range(value: Optional[str]) -> tuple[int, int, Optional[int]]:
+    """``Content-Range: bytes <start>-<end>/<total>`` -> (start, end inclusive, total).
+
+    :raises ValueError: when the header is missing or malformed.
+    """
+    if not value:
+        raise ValueError("the registry answered a ranged request without Content-Range")
+    m = _CONTENT_RANGE.fullmatch(value.strip())
+    if m is None:
+        raise ValueError(f"the registry sent an unreadable Content-Range {value!r}")
+    start, end = int(m.group(1)), int(m.group(2))
+    total = None if m.group(3) == "*" else int(m.group(3))
+    if end < start or (total is not None and end >= total):
+        raise ValueError(f"the registry sent an impossible Content-Range {value!r}")
+    return start, end, total
+
+
+def range_header(start: int, end: Optional[int] = None) -> str:
+    """A ``Range`` request header for bytes ``start..end`` (inclusive), or ``start..``."""
+    return f"bytes={start}-" if end is None else f"bytes={start}-{end}"
+
+
+def plan_ranges(size: int, part_size: int, first: int = 0) -> list[tuple[int, int]]:
+    """Split ``[first, size)`` into ``(start, end_exclusive)`` parts of ``part_size`` bytes."""
+    return [(s, min(s + part_size, size)) for s in range(first, size, part_size)]
+
+
+class StreamVerifier:
+    """Checks that a stream has the expected size and digest, as its bytes go by."""
+
+    def __init__(self, digest: str, size: Optional[int] = None) -> None:
+        algorithm, _, _ = digest.partition(":")
+        self.digest = digest
+        self.size = size
+        self.count = 0
+        self._hasher = hashlib.new(algorithm)
+
+    def update(self, data: BytesLike) -> None:
+        self.count += len(data)
+        if self.size is not None and self.count > self.size:
+            raise DigestValidationError(
+                f"the registry sent more than the {self.size} bytes it announced for {self.digest}",
+                expected=self.digest,
+            )
+        self._hasher.update(data)
+
+    @property
+    def actual(self) -> str:
+        return f"{self._hasher.name}:{self._hasher.hexdigest()}"
+
+    def verify(self) -> None:
+        """:raises DigestValidationError: on a short body or a digest mismatch."""
+        if self.size is not None and self.count != self.size:
+            raise DigestValidationError(
+                f"the registry sent {self.count} of the {self.size} bytes of {self.digest}",
+                expected=self.digest,
+                actual=f"{self.count} bytes",
+            )
+        actual = self.actual
+        if actual != self.digest:
+            raise DigestValidationError(
+                "the content the registry sent does not match its digest",
+                expected=self.digest,
+                actual=actual,
+            )
+
+
+class HashFrontier:
+    """Bookkeeping of a parallel download: which bytes are on disk, and how far from the
+    start they are contiguous (that prefix can be hashed while later parts still stream).
+
+    Not thread-safe by itself: the sync driver guards it with a ``threading.Condition``,
+    the async one runs it on the event loop.
+    """
+
+    def __init__(self, parts: list[tuple[int, int]]) -> None:
+        self.parts = parts
+        self.written = [0] * len(parts)
+        self._next = 0  # first part not yet complete
+        self.hashed = parts[0][0] if parts else 0
+
+    def wrote(self, index: int, n: int) -> None:
+        self.written[index] += n
+        start, end = self.parts[index]
+        if self.written[index] > end - start:
+            raise DigestValidationError(
+                f"the registry sent more than the {end - start} bytes asked for at {start}"
+            )
+
+    def contiguous(self) -> int:
+        """The end of the contiguous prefix on disk."""
+        while self._next < len(self.parts):
+            start, end = self.parts[self._next]
+            if start + self.written[self._next] < end:
+                return start + self.written[self._next]
+            self._next += 1
+        return self.parts[-1][1] if self.parts else 0
+
+
+class StreamCursor:
+    """The state of a streamed download (``DownloadBlobStream`` and its async twin):
+    bytes handed out, the verifier, leftovers of ``read(n)``, and when to resume."""
+
+    def __init__(self, digest: str, size: Optional[int]) -> None:
+        self.verifier = StreamVerifier(digest, size)
+        self.offset = 0
+        self.recoveries = 0
+        self.done = False
+        self.leftover = b""
+
+    def accept(self, chunk: bytes) -> bytes:
+        self.verifier.update(chunk)
+        self.offset += len(chunk)
+        return chunk
+
+    def finished(self) -> bool:
+        """At the end of a response body: True when the blob is complete and verified;
+        False when the body stopped short and the download should resume from ``offset``."""
+        size = self.verifier.size
+        if size is not None and self.offset < size:
+            return False
+        self.verifier.verify()
+        self.done = True
+        return True
+
+    def may_resume(self, exc: BaseException) -> bool:
+        if not is_transient(exc) or self.recoveries >= MAX_RECOVERIES:
+            return False
+        self.recoveries += 1
+        return True
+
+    def take(self, size: int, chunk: bytes) -> bytes:
+        """Split ``chunk`` at ``size`` bytes, keeping the rest for the next read."""
+        if size < 0 or len(chunk) <= size:
+            return chunk
+        self.leftover = chunk[size:]
+        return chunk[:size]
+
+
+def check_manifest_size(announced: Optional[int]) -> None:
+    from ._errors import ManifestTooLargeError
+
+    if announced is not None and announced > MAX_MANIFEST_SIZE:
+        raise ManifestTooLargeError(
+            f"the manifest is {announced} bytes; manifests over {MAX_MANIFEST_SIZE} bytes "
+            "are refused"
+        )

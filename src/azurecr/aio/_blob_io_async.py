@@ -1,0 +1,412 @@
+"""Asynchronous I/O of the blob transfer engine: the async client's half.
+
+The twin of :mod:`azurecr._blob_io`: the same decisions from :mod:`azurecr._transfer`,
+executed with the generated async operations and asyncio tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, map_error
+from azure.core.rest import AsyncHttpResponse, HttpRequest
+
+from .._blob_io import _ERROR_MAP, _HASH_BLOCK, Opened, _ShortBody, interpret
+from .._errors import service_errors
+from .._transfer import (
+    MAX_RECOVERIES,
+    Action,
+    BlobSource,
+    Cancel,
+    Complete,
+    Exists,
+    HashFrontier,
+    ProgressHook,
+    ReadChunk,
+    Rewind,
+    Send,
+    Start,
+    Status,
+    StreamVerifier,
+    UploadResult,
+    _IterableSource,
+    check_chunk_size,
+    content_range,
+    is_transient,
+    open_source,
+    parse_upload_range,
+    plan_ranges,
+    range_header,
+    same_origin,
+    session_link,
+)
+
+__all__ = ["AsyncBlobFetcher", "download_to_path_async", "open_async_source", "run_upload_async"]
+
+
+def _headers(pipeline_response: Any, deserialized: Any, headers: dict[str, Any]) -> Any:
+    return headers
+
+
+# ----------------------------------------------------------------------------- sources
+class _AsyncSource:
+    """Reads chunks for the async upload: from an async iterable or an async ``read``
+    on the event loop, from anything else (bytes, files, sync iterables) in a thread, with
+    the next chunk prefetched while the current one is sent."""
+
+    def __init__(self, data: Any, source: BlobSource) -> None:
+        self.source = source
+        self._aiter: Optional[AsyncIterator[Any]] = None
+        self._aread: Any = None
+        if hasattr(data, "__aiter__"):
+            self._aiter = data.__aiter__()
+        elif inspect.iscoroutinefunction(getattr(data, "read", None)):
+            self._aread = data.read
+        self._next: Optional[asyncio.Task[bytes]] = None
+        self._exhausted = False
+
+    async def _fill(self) -> bytes:
+        src = self.source
+        assert isinstance(src, _IterableSource)
+        while len(src._pending) < src.chunk_size and not self._exhausted:
+            if self._aiter is not None:
+                try:
+                    piece = await self._aiter.__anext__()
+                except StopAsyncIteration:
+                    self._exhausted = True
+                    break
+            else:
+                piece = await self._aread(src.chunk_size - len(src._pending))
+                if not piece:
+                    self._exhausted = True
+                    break
+            if not isinstance(piece, (bytes, bytearray, memoryview)):
+                raise TypeError(f"the data yielded {type(piece).__name__}; it must yield bytes")
+            src.feed(piece)
+        if self._exhausted:
+            src._done = True
+        return await asyncio.to_thread(src.read_chunk)
+
+    async def _read_one(self) -> bytes:
+        if self._aiter is not None or self._aread is not None:
+            return await self._fill()
+        return await asyncio.to_thread(self.source.read_chunk)
+
+    async def read(self) -> bytes:
+        if self._next is None:
+            data = await self._read_one()
+        else:
+            data = await self._next
+            self._next = None
+        if data and self.source.size != self.source.offset:
+            self._next = asyncio.ensure_future(self._read_one())
+        return data
+
+    async def rewind(self) -> None:
+        await self.close()
+        self.source.rewind()
+
+    async def close(self) -> None:
+        if self._next is not None:
+            try:
+                await self._next
+            except Exception:  # noqa: BLE001, S110 - discarded read-ahead
+                pass
+            self._next = None
+
+
+def open_async_source(data: Any, chunk_size: Optional[int]) -> _AsyncSource:
+    """Wrap the caller's data for the async upload (async iterables and async readables
+    too, besides what :func:`azurecr._transfer.open_source` takes)."""
+    if hasattr(data, "__aiter__") or inspect.iscoroutinefunction(getattr(data, "read", None)):
+        return _AsyncSource(data, _IterableSource(iter(()), check_chunk_size(chunk_size)))
+    return _AsyncSource(data, open_source(data, chunk_size))
+
+
+async def run_upload_async(
+    client: Any,
+    repository: str,
+    flow: Any,
+    reader: _AsyncSource,
+    endpoint: str,
+    **kwargs: Any,
+) -> UploadResult:
+    """Execute an upload flow with the generated async operations."""
+    ops = client.container_registry_blob
+    once = dict(kwargs, retry_total=0)
+
+    async def execute(action: Action) -> Any:
+        if isinstance(action, ReadChunk):
+            return await reader.read()
+        if isinstance(action, Rewind):
+            return await reader.rewind()
+        if isinstance(action, Exists):
+            try:
+                with service_errors():
+                    headers = await ops.check_blob_exists(
+                        repository, action.digest, cls=_headers, **kwargs
+                    )
+            except ResourceNotFoundError:
+                return None
+            return headers.get("Content-Length")
+        if isinstance(action, Start):
+            with service_errors():
+                headers = await ops.start_upload(repository, cls=_headers, **kwargs)
+            return session_link(headers.get("Location"), endpoint)
+        if isinstance(action, Send):
+            with service_errors():
+                headers = await ops.upload_chunk(
+                    action.location,
+                    action.data,
+                    content_range=content_range(action.offset, len(action.data)),
+                    cls=_headers,
+                    **once,
+                )
+            return session_link(headers.get("Location"), endpoint)
+        if isinstance(action, Complete):
+            with service_errors():
+                headers = await ops.complete_upload(
+                    action.location, action.digest, value=action.data, cls=_headers, **once
+                )
+            return headers.get("Docker-Content-Digest")
+        if isinstance(action, Status):
+            with service_errors():
+                headers = await ops.get_upload_status(action.location, cls=_headers, **kwargs)
+            return parse_upload_range(headers.get("Range"))
+        if isinstance(action, Cancel):
+            try:
+                await ops.cancel_upload(action.location, **once)
+            except HttpResponseError:
+                pass
+            return None
+        raise AssertionError(f"unknown upload action {action!r}")  # pragma: no cover
+
+    try:
+        action = next(flow)
+        while True:
+            try:
+                result = await execute(action)
+            except Exception as exc:  # noqa: BLE001 - handed to the flow, which decides
+                action = flow.throw(exc)
+            else:
+                action = flow.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    finally:
+        await reader.close()
+
+
+# ----------------------------------------------------------------------------- download
+async def raise_for_status_async(response: AsyncHttpResponse, ok: tuple[int, ...]) -> None:
+    if response.status_code in ok:
+        return
+    try:
+        await response.read()
+    except Exception:  # noqa: BLE001, S110 - the status alone still makes the error
+        pass
+    with service_errors():
+        map_error(status_code=response.status_code, response=response, error_map=_ERROR_MAP)
+        raise HttpResponseError(response=response)
+
+
+class AsyncBlobFetcher:
+    """Async twin of :class:`azurecr._blob_io.BlobFetcher`."""
+
+    def __init__(
+        self, client: Any, endpoint: str, repository: str, digest: str, **kwargs: Any
+    ) -> None:
+        self._client = client
+        self._endpoint = endpoint
+        self._path = f"/v2/{repository}/blobs/{digest}"
+        self._direct: Optional[str] = None
+        self._kwargs = kwargs
+        self.size: Optional[int] = None
+
+    async def open(self, start: int = 0, end: Optional[int] = None) -> Opened:
+        headers = {}
+        if start or end is not None:
+            headers["Range"] = range_header(start, None if end is None else end - 1)
+        request = HttpRequest("GET", self._direct or self._path, headers=headers)
+        response = await self._client._send_request(request, stream=True, **self._kwargs)
+        if self._direct is not None and response.status_code == 403:
+            await response.close()
+            self._direct = None
+            return await self.open(start, end)
+        if response.status_code == 416 and start == 0 and end is not None:
+            await response.close()
+            return await self.open(0, None)
+        await raise_for_status_async(response, (200, 206))
+        final = str(response.request.url)
+        if not same_origin(final, self._endpoint):
+            self._direct = final
+        opened = interpret(response, start, end, self.size)
+        if opened.total is not None:
+            self.size = opened.total
+        return opened
+
+
+def aiter_body(response: Any) -> AsyncIterator[bytes]:
+    return response.iter_raw()  # type: ignore[no-any-return]
+
+
+async def download_to_path_async(
+    fetcher: AsyncBlobFetcher,
+    digest: str,
+    path: Union[str, os.PathLike[str]],
+    *,
+    max_concurrency: int,
+    part_size: int,
+    progress_hook: Optional[ProgressHook],
+) -> int:
+    """Async twin of :func:`azurecr._blob_io.download_to_path`."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.partial")
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    ok = False
+    try:
+        first_end = None if max_concurrency <= 1 else part_size
+        opened = await fetcher.open(0, first_end)
+        total = opened.total
+        verifier = StreamVerifier(digest, total)
+        if total is None or max_concurrency <= 1 or opened.end is None or opened.end >= total:
+            await _sequential(fetcher, opened, fd, verifier, progress_hook)
+        else:
+            await _parallel(
+                fetcher, opened, fd, verifier, total, max_concurrency, part_size, progress_hook
+            )
+        verifier.verify()
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, target)
+        ok = True
+        return verifier.count
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if not ok:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+
+
+async def _sequential(
+    fetcher: AsyncBlobFetcher,
+    opened: Opened,
+    fd: int,
+    verifier: StreamVerifier,
+    progress_hook: Optional[ProgressHook],
+) -> None:
+    offset = 0
+    recoveries = 0
+    while True:
+        try:
+            async for chunk in aiter_body(opened.response):
+                verifier.update(chunk)
+                _pwrite_all(fd, chunk, offset)
+                offset += len(chunk)
+                if progress_hook is not None:
+                    progress_hook(offset, verifier.size)
+            await opened.response.close()
+            if opened.end is None or offset >= opened.end:
+                return
+            raise _ShortBody(offset)
+        except Exception as exc:  # noqa: BLE001 - transient failures resume, others raise
+            await opened.response.close()
+            if not (is_transient(exc) or isinstance(exc, _ShortBody)):
+                raise
+            recoveries += 1
+            if recoveries > MAX_RECOVERIES:
+                raise
+            opened = await fetcher.open(offset, verifier.size)
+
+
+async def _parallel(
+    fetcher: AsyncBlobFetcher,
+    first: Opened,
+    fd: int,
+    verifier: StreamVerifier,
+    total: int,
+    max_concurrency: int,
+    part_size: int,
+    progress_hook: Optional[ProgressHook],
+) -> None:
+    parts = plan_ranges(total, part_size)
+    frontier = HashFrontier(parts)
+    changed = asyncio.Event()
+    queue: list[int] = list(range(1, len(parts)))
+
+    async def fetch(index: int, opened: Optional[Opened]) -> None:
+        start, end = parts[index]
+        recoveries = 0
+        while True:
+            try:
+                if opened is None:
+                    opened = await fetcher.open(start + frontier.written[index], end)
+                async for chunk in aiter_body(opened.response):
+                    _pwrite_all(fd, chunk, start + frontier.written[index])
+                    frontier.wrote(index, len(chunk))
+                    changed.set()
+                await opened.response.close()
+                if frontier.written[index] >= end - start:
+                    return
+                raise _ShortBody(start + frontier.written[index])
+            except Exception as exc:  # noqa: BLE001 - transient failures resume the part
+                if opened is not None:
+                    await opened.response.close()
+                opened = None
+                recoveries += 1
+                if not (is_transient(exc) or isinstance(exc, _ShortBody)) or (
+                    recoveries > MAX_RECOVERIES
+                ):
+                    raise
+
+    async def worker(first_job: Optional[tuple[int, Opened]]) -> None:
+        if first_job is not None:
+            await fetch(*first_job)
+        while queue:
+            await fetch(queue.pop(0), None)
+
+    async def hash_prefix() -> None:
+        hashed = 0
+        while hashed < total:
+            await changed.wait()
+            changed.clear()
+            ready = frontier.contiguous()
+            while hashed < ready:
+                block = await asyncio.to_thread(
+                    os.pread, fd, min(_HASH_BLOCK, ready - hashed), hashed
+                )
+                if not block:
+                    raise OSError("the temporary file is shorter than what was written")
+                await asyncio.to_thread(verifier.update, block)
+                hashed += len(block)
+            if progress_hook is not None:
+                progress_hook(hashed, total)
+
+    workers = [asyncio.ensure_future(worker((0, first)))]
+    workers += [asyncio.ensure_future(worker(None)) for _ in range(max_concurrency - 1)]
+    hasher = asyncio.ensure_future(hash_prefix())
+    try:
+        await asyncio.gather(*workers)
+        changed.set()
+        await hasher
+    finally:
+        for task in [*workers, hasher]:
+            task.cancel()
+        await asyncio.gather(*workers, hasher, return_exceptions=True)
+        await first.response.close()
