@@ -32,6 +32,7 @@ from ._pipeline import (
     STREAM_BLOCK_SIZE,
     ClientSettings,
     RedactingNetworkTraceLoggingPolicy,
+    redact_transport_logs,
 )
 from ._reference import is_digest, validate_digest, validate_repository
 from ._transfer import (
@@ -87,6 +88,7 @@ class ContainerRegistryClient:
     ) -> None:
         settings = ClientSettings(endpoint, credential, audience, api_version)
         self._endpoint = settings.endpoint
+        redact_transport_logs()
         kwargs.setdefault("connection_data_block_size", STREAM_BLOCK_SIZE)
         transport = kwargs.pop("transport", None) or RequestsTransport(**kwargs)
         policy = ContainerRegistryChallengePolicy(

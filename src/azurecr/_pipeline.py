@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
@@ -25,6 +27,8 @@ __all__ = [
     "STREAM_BLOCK_SIZE",
     "check_api_version",
     "normalize_endpoint",
+    "redact_sas",
+    "redact_transport_logs",
     "token_pipeline_policies",
 ]
 
@@ -112,21 +116,65 @@ class ClientSettings:
         self.credential = credential
 
 
+_SAS_SIGNATURE = re.compile(r"([?&]sig=)[^&#\s]*", re.IGNORECASE)
+
+
+def redact_sas(url: str) -> str:
+    """A URL with the signature of a SAS (``sig=``) replaced by ``REDACTED``: ACR redirects
+    blob downloads to storage URLs whose signature is a bearer credential."""
+    return _SAS_SIGNATURE.sub(r"\1REDACTED", url)
+
+
+class _SasRedactingFilter(logging.Filter):
+    """Redacts SAS signatures from the records of a third-party logger (urllib3 logs each
+    request line, query included, at DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_sas(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_sas(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def redact_transport_logs() -> None:
+    """Keep SAS signatures out of urllib3's DEBUG request lines (idempotent)."""
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _SasRedactingFilter) for f in logger.filters):
+        logger.addFilter(_SasRedactingFilter())
+
+
 class RedactingNetworkTraceLoggingPolicy(NetworkTraceLoggingPolicy):
     """azure-core's ``logging_enable=True`` request trace, without credentials.
 
     The stock policy logs every request header verbatim, ``Authorization`` included, and it
     sits after the authentication policy in the pipeline; this one logs the header as
-    ``REDACTED``.
+    ``REDACTED``. The SAS signature of blob-storage URLs (in the request URL after ACR's
+    redirect, and in the ``Location`` of that redirect) is redacted too.
     """
 
     def on_request(self, request: Any) -> None:
-        headers = request.http_request.headers
+        http_request = request.http_request
+        headers = http_request.headers
         saved = headers.get("Authorization")
+        url = http_request.url
         if saved is not None:
             headers["Authorization"] = "REDACTED"
+        http_request.url = redact_sas(url)
         try:
             super().on_request(request)
         finally:
+            http_request.url = url
             if saved is not None:
                 headers["Authorization"] = saved
+
+    def on_response(self, request: Any, response: Any) -> None:
+        headers = response.http_response.headers
+        location = headers.get("Location")
+        if location is not None:
+            headers["Location"] = redact_sas(location)
+        try:
+            super().on_response(request, response)
+        finally:
+            if location is not None:
+                headers["Location"] = location

@@ -267,3 +267,48 @@ def test_bad_input_fails_before_any_request(
     with pytest.raises(error):
         call(client)
     assert testbed.traffic(clear=True) == []
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_logs_carry_neither_token_nor_sas_signature(
+    blob_redirect: TestBed, tmp_path: Path, caplog: pytest.LogCaptureFixture, use_async: bool
+) -> None:
+    import asyncio
+    import logging
+    from urllib.parse import parse_qs, quote
+
+    from azurecr.aio import ContainerRegistryClient as AsyncClient
+
+    from ._clients import AsyncTestbedCredential
+
+    bed = blob_redirect
+    repo = unique_repository("logs")
+    data = payload(3 * CHUNK)
+    caplog.set_level(logging.DEBUG)
+    if use_async:
+
+        async def run() -> None:
+            async with AsyncClient(
+                bed.endpoint,
+                AsyncTestbedCredential(bed),
+                connection_verify=bed.ca_path,
+                logging_enable=True,
+            ) as c:
+                digest, _ = await c.upload_blob(repo, data)
+                await c.download_blob_to_file(repo, digest, tmp_path / "l", part_size=CHUNK)
+
+        asyncio.run(run())
+    else:
+        with azurecr.ContainerRegistryClient(
+            bed.endpoint, TestbedCredential(bed), connection_verify=bed.ca_path, logging_enable=True
+        ) as c:
+            digest, _ = c.upload_blob(repo, data)
+            c.download_blob_to_file(repo, digest, tmp_path / "l", part_size=CHUNK)
+    storage = bed.storage_traffic(clear=True)
+    assert storage
+    signatures = {parse_qs(t["query"])["sig"][0] for t in storage}
+    text = caplog.text
+    assert "sig=REDACTED" in text  # the redirect and the storage requests were logged
+    for sig in signatures:
+        assert sig not in text and quote(sig, safe="") not in text
+    assert "Bearer ey" not in text
