@@ -236,3 +236,48 @@ async def test_async_round_trip_and_tamper(
     tamper("manifests")
     with pytest.raises(DigestValidationError):
         await aclient.get_manifest(repo, digest)
+
+
+def _oversized_manifest_server(bed: TestBed, announce_length: bool) -> Any:
+    from aiohttp import web
+
+    from ._scripted import ScriptedRegistry
+
+    body = json.dumps({"schemaVersion": 2, "pad": "x" * (5 * 1024 * 1024)}).encode()
+    sent = {"bytes": 0}
+
+    async def manifest(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": KnownManifestMediaType.OCI_IMAGE_MANIFEST,
+                "Docker-Content-Digest": sha256(body),
+            }
+        )
+        if announce_length:
+            response.content_length = len(body)
+        else:
+            response.enable_chunked_encoding()
+        await response.prepare(request)
+        for i in range(0, len(body), 64 * 1024):
+            await response.write(body[i : i + 64 * 1024])
+            sent["bytes"] += 64 * 1024
+        await response.write_eof()
+        return response
+
+    return ScriptedRegistry(bed, {("GET", "/v2/huge/manifests/v1"): manifest}), sent
+
+
+@pytest.mark.parametrize("announce_length", [True, False])
+def test_manifest_over_4_mib_from_a_registry_is_refused(
+    testbed: TestBed, announce_length: bool
+) -> None:
+    # distribution refuses to store or serve manifests over 4 MiB (its own limit), so a
+    # scripted registry plays one that does not
+    server, _ = _oversized_manifest_server(testbed, announce_length)
+    with server as registry:
+        with azurecr.ContainerRegistryClient(
+            registry.endpoint, None, connection_verify=testbed.ca_path
+        ) as anonymous:
+            with pytest.raises(ManifestTooLargeError):
+                anonymous.get_manifest("huge", "v1")
+    assert registry.requests == [("GET", "/v2/huge/manifests/v1")]
