@@ -4,15 +4,23 @@ CONTAINER_REGISTRY_ENDPOINT   the login server, e.g. myregistry.azurecr.io (requ
 CONTAINER_REGISTRY_USERNAME   with _PASSWORD: admin user or repository-scoped token;
 CONTAINER_REGISTRY_PASSWORD   without them, DefaultAzureCredential (AAD) is used
 CONTAINER_REGISTRY_CA_BUNDLE  a CA bundle to trust (private or test registries only)
+
+The image samples (upload_image, download_image, delete_manifest, delete_blobs) also read:
+
+CONTAINER_REGISTRY_REPOSITORY  the repository they work in (default samples/hello-world)
+CONTAINER_REGISTRY_TAG         the image's tag (default demo)
+CONTAINER_REGISTRY_OUTPUT_DIR  where download_image writes files (default ./downloaded-image)
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 
-def client_arguments() -> tuple[str, Any, dict[str, Any]]:
+def client_arguments(*, asynchronous: bool = False) -> tuple[str, Any, dict[str, Any]]:
+    """(endpoint, credential, client options); ``asynchronous`` picks the aio credential."""
     endpoint = os.environ["CONTAINER_REGISTRY_ENDPOINT"]
     username = os.environ.get("CONTAINER_REGISTRY_USERNAME")
     if username:
@@ -21,6 +29,10 @@ def client_arguments() -> tuple[str, Any, dict[str, Any]]:
         credential: Any = AzureNamedKeyCredential(
             username, os.environ["CONTAINER_REGISTRY_PASSWORD"]
         )
+    elif asynchronous:
+        from azure.identity.aio import DefaultAzureCredential as AsyncDefaultAzureCredential
+
+        credential = AsyncDefaultAzureCredential()
     else:
         from azure.identity import DefaultAzureCredential
 
@@ -29,3 +41,23 @@ def client_arguments() -> tuple[str, Any, dict[str, Any]]:
     if os.environ.get("CONTAINER_REGISTRY_CA_BUNDLE"):
         options["connection_verify"] = os.environ["CONTAINER_REGISTRY_CA_BUNDLE"]
     return endpoint, credential, options
+
+
+def image_reference() -> tuple[str, str]:
+    """(repository, tag) of the image the image samples upload, download and delete."""
+    repository = os.environ.get("CONTAINER_REGISTRY_REPOSITORY") or "samples/hello-world"
+    tag = os.environ.get("CONTAINER_REGISTRY_TAG") or "demo"
+    return repository, tag
+
+
+def output_directory() -> Path:
+    """Where download_image writes the manifest, config and layers (and delete_blobs
+    finds the manifest once delete_manifest has removed it from the registry)."""
+    return Path(os.environ.get("CONTAINER_REGISTRY_OUTPUT_DIR") or "downloaded-image")
+
+
+async def close_credential(credential: Any) -> None:
+    """Close an async AAD credential (a username/password credential has nothing to close)."""
+    close = getattr(credential, "close", None)
+    if close is not None:
+        await close()
