@@ -26,6 +26,7 @@ from ._oci_models import (
     OciImageManifest,
     OciPlatform,
 )
+from ._reference import Reference
 from ._version import VERSION
 
 __version__ = VERSION
@@ -54,5 +55,6 @@ __all__ = [
     "OciImageIndex",
     "OciImageManifest",
     "OciPlatform",
+    "Reference",
     "RepositoryProperties",
 ]
