@@ -98,6 +98,12 @@ class _AsyncSource:
             return await self._fill()
         return await asyncio.to_thread(self.source.read_chunk)
 
+    async def prepare(self) -> None:
+        """Hash an in-memory source in a worker thread before the flow asks for its
+        digest (the flow is synchronous code running on the event loop)."""
+        if self._aiter is None and self._aread is None and self.source.size:
+            await asyncio.to_thread(self.source.known_digest)
+
     async def read(self) -> bytes:
         if self._next is None:
             data = await self._read_one()
@@ -188,6 +194,7 @@ async def run_upload_async(
         raise AssertionError(f"unknown upload action {action!r}")  # pragma: no cover
 
     try:
+        await reader.prepare()
         action = next(flow)
         while True:
             try:
