@@ -50,7 +50,7 @@ from ._transfer import (
     session_link,
 )
 
-__all__ = ["BlobFetcher", "download_to_path", "run_upload"]
+__all__ = ["BlobFetcher", "StagedFile", "download_to_path", "pwrite_all", "run_upload"]
 
 _ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
 #: Bytes hashed per read-back of a downloaded file (page-cache reads; releases the GIL).
@@ -273,6 +273,44 @@ def iter_body(response: HttpResponse) -> Iterator[bytes]:
     return chunks
 
 
+class StagedFile:
+    """A temporary file beside ``path`` that becomes ``path`` only on :meth:`commit`; left
+    without a commit (an exception, a failed digest check), it is removed. Shared by the
+    sync and async downloads."""
+
+    def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
+        self.target = Path(path)
+        self.tmp = self.target.with_name(f".{self.target.name}.{uuid.uuid4().hex[:12]}.partial")
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        self.fd = os.open(self.tmp, flags, 0o644)
+        self._done = False
+
+    def commit(self) -> None:
+        os.close(self.fd)
+        self.fd = -1
+        os.replace(self.tmp, self.target)
+        self._done = True
+
+    def __enter__(self) -> StagedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if not self._done:
+            try:
+                os.unlink(self.tmp)
+            except FileNotFoundError:
+                pass
+
+
+def single_stream(opened: Opened, max_concurrency: int) -> bool:
+    """Whether the first answer is the whole download (or ranges cannot be planned)."""
+    total = opened.total
+    return total is None or max_concurrency <= 1 or opened.end is None or opened.end >= total
+
+
 def download_to_path(
     fetcher: BlobFetcher,
     digest: str,
@@ -285,35 +323,27 @@ def download_to_path(
     """Download a blob into ``path`` atomically: parts are written at their offsets into a
     temporary file beside it, hashed in order as soon as they are contiguous, and the file
     is renamed into place only after size and digest match. Returns the size."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.partial")
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-    ok = False
-    try:
+    with StagedFile(path) as staged:
         first_end = None if max_concurrency <= 1 else part_size
         opened = fetcher.open(0, first_end)
-        total = opened.total
-        verifier = StreamVerifier(digest, total)
-        if total is None or max_concurrency <= 1 or opened.end is None or opened.end >= total:
-            _sequential(fetcher, opened, fd, verifier, progress_hook)
+        verifier = StreamVerifier(digest, opened.total)
+        if single_stream(opened, max_concurrency):
+            _sequential(fetcher, opened, staged.fd, verifier, progress_hook)
         else:
+            assert opened.total is not None
             _parallel(
-                fetcher, opened, fd, verifier, total, max_concurrency, part_size, progress_hook
+                fetcher,
+                opened,
+                staged.fd,
+                verifier,
+                opened.total,
+                max_concurrency,
+                part_size,
+                progress_hook,
             )
         verifier.verify()
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, target)
-        ok = True
+        staged.commit()
         return verifier.count
-    finally:
-        if fd >= 0:
-            os.close(fd)
-        if not ok:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
 
 
 def _sequential(
@@ -330,7 +360,7 @@ def _sequential(
         try:
             for chunk in iter_body(opened.response):
                 verifier.update(chunk)
-                _pwrite_all(fd, chunk, offset)
+                pwrite_all(fd, chunk, offset)
                 offset += len(chunk)
                 if progress_hook is not None:
                     progress_hook(offset, verifier.size)
@@ -356,7 +386,7 @@ class _ShortBody(ConnectionError):
         self.offset = offset
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+def pwrite_all(fd: int, data: bytes, offset: int) -> None:
     view = memoryview(data)
     while view:
         n = os.pwrite(fd, view, offset)
@@ -393,7 +423,7 @@ def _parallel(
                 for chunk in iter_body(opened.response):
                     if stop.is_set():
                         return
-                    _pwrite_all(fd, chunk, start + frontier.written[index])
+                    pwrite_all(fd, chunk, start + frontier.written[index])
                     with cond:
                         frontier.wrote(index, len(chunk))
                         cond.notify_all()

@@ -9,15 +9,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any, Optional, Union
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, map_error
 from azure.core.rest import AsyncHttpResponse, HttpRequest
 
-from .._blob_io import _ERROR_MAP, _HASH_BLOCK, Opened, _ShortBody, interpret
+from .._blob_io import (
+    _ERROR_MAP,
+    _HASH_BLOCK,
+    Opened,
+    StagedFile,
+    _ShortBody,
+    interpret,
+    pwrite_all,
+    single_stream,
+)
 from .._errors import service_errors
 from .._transfer import (
     MAX_RECOVERIES,
@@ -272,43 +279,27 @@ async def download_to_path_async(
     progress_hook: Optional[ProgressHook],
 ) -> int:
     """Async twin of :func:`azurecr._blob_io.download_to_path`."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.partial")
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-    ok = False
-    try:
+    with StagedFile(path) as staged:
         first_end = None if max_concurrency <= 1 else part_size
         opened = await fetcher.open(0, first_end)
-        total = opened.total
-        verifier = StreamVerifier(digest, total)
-        if total is None or max_concurrency <= 1 or opened.end is None or opened.end >= total:
-            await _sequential(fetcher, opened, fd, verifier, progress_hook)
+        verifier = StreamVerifier(digest, opened.total)
+        if single_stream(opened, max_concurrency):
+            await _sequential(fetcher, opened, staged.fd, verifier, progress_hook)
         else:
+            assert opened.total is not None
             await _parallel(
-                fetcher, opened, fd, verifier, total, max_concurrency, part_size, progress_hook
+                fetcher,
+                opened,
+                staged.fd,
+                verifier,
+                opened.total,
+                max_concurrency,
+                part_size,
+                progress_hook,
             )
         verifier.verify()
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, target)
-        ok = True
+        staged.commit()
         return verifier.count
-    finally:
-        if fd >= 0:
-            os.close(fd)
-        if not ok:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-
-
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.pwrite(fd, view, offset)
-        view = view[n:]
-        offset += n
 
 
 async def _sequential(
@@ -324,7 +315,7 @@ async def _sequential(
         try:
             async for chunk in aiter_body(opened.response):
                 verifier.update(chunk)
-                _pwrite_all(fd, chunk, offset)
+                pwrite_all(fd, chunk, offset)
                 offset += len(chunk)
                 if progress_hook is not None:
                     progress_hook(offset, verifier.size)
@@ -365,7 +356,7 @@ async def _parallel(
                 if opened is None:
                     opened = await fetcher.open(start + frontier.written[index], end)
                 async for chunk in aiter_body(opened.response):
-                    _pwrite_all(fd, chunk, start + frontier.written[index])
+                    pwrite_all(fd, chunk, start + frontier.written[index])
                     frontier.wrote(index, len(chunk))
                     changed.set()
                 await opened.response.close()
