@@ -77,7 +77,7 @@ class _Prefetcher:
         else:
             data = self._next.result()
             self._next = None
-        if data and self._source.size != self._source.offset:
+        if data and (self._source.size is None or self._source.offset < self._source.size):
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="azurecr-read")
             self._next = self._pool.submit(self._source.read_chunk)

@@ -152,32 +152,28 @@ class _ReadableSource(BlobSource):
             start, size = None, None
         self._start = start
         super().__init__(chunk_size, size, start is not None)
-        self._readinto = getattr(stream, "readinto", None)
 
     def _read(self, n: int) -> bytes:
         # A pipe or socket returns what it has; keep reading until the chunk is full or EOF,
-        # so every chunk but the last has exactly ``chunk_size`` bytes.
-        buf = bytearray(n)
-        view = memoryview(buf)
+        # so every chunk but the last has exactly ``chunk_size`` bytes. A regular file
+        # answers in one read, and that bytes object is the chunk (no copy).
+        pieces: list[bytes] = []
         got = 0
         while got < n:
-            if self._readinto is not None:
-                k = self._readinto(view[got:])
-            else:
-                piece = self._stream.read(n - got)
-                if isinstance(piece, str):
-                    raise TypeError("the data stream is in text mode; open it in binary mode")
-                k = None if piece is None else len(piece)
-                if k:
-                    view[got : got + k] = piece
-            if k is None:  # non-blocking stream with nothing ready
+            piece = self._stream.read(n - got)
+            if isinstance(piece, str):
+                raise TypeError("the data stream is in text mode; open it in binary mode")
+            if piece is None:  # non-blocking stream with nothing ready
                 continue
-            if k == 0:
+            if not piece:
                 break
-            got += k
-        view.release()
-        del buf[got:]
-        return bytes(buf)
+            if not isinstance(piece, bytes):
+                piece = bytes(piece)
+            pieces.append(piece)
+            got += len(piece)
+        if len(pieces) == 1:
+            return pieces[0]
+        return b"".join(pieces)
 
     def _rewind(self) -> None:
         assert self._start is not None
@@ -440,14 +436,24 @@ def _upload_once(
     location: str = yield Start()
     confirmed = 0
     current: bytes = yield ReadChunk()
+    following = b""
     while True:
-        following: bytes = (yield ReadChunk()) if current else b""
-        if not following:
+        # The last chunk travels with the closing PUT, so each chunk is sent only once it is
+        # known not to be the last: by the size when known (no look-ahead held in memory),
+        # else by reading the next chunk first.
+        if source.size is not None:
+            last = not current or len(current) < source.chunk_size
+            last = last or confirmed + len(current) >= source.size
+        else:
+            following = (yield ReadChunk()) if current else b""
+            last = not following
+        if last:
             break
         location = yield from _deliver(source, result, location, current, confirmed, None)
         confirmed += len(current)
         _report(progress_hook, confirmed, source.size)
-        current = following
+        current = following if source.size is None else (yield ReadChunk())
+        following = b""
     digest = source.digest
     if expected_digest is not None and digest != expected_digest:
         yield Cancel(location)

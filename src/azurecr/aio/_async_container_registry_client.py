@@ -87,9 +87,9 @@ class ContainerRegistryClient:
         kwargs.setdefault("connection_data_block_size", STREAM_BLOCK_SIZE)
         transport = kwargs.pop("transport", None)
         if transport is None:
-            from azure.core.pipeline.transport import AioHttpTransport
+            from ._transport_async import PooledAioHttpTransport
 
-            transport = AioHttpTransport(**kwargs)
+            transport = PooledAioHttpTransport(**kwargs)
         policy = AsyncContainerRegistryChallengePolicy(
             settings.credential,
             settings.endpoint,

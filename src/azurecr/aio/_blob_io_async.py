@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import os
 from collections.abc import AsyncIterator
 from typing import Any, Optional, Union
@@ -117,7 +118,7 @@ class _AsyncSource:
         else:
             data = await self._next
             self._next = None
-        if data and self.source.size != self.source.offset:
+        if data and (self.source.size is None or self.source.offset < self.source.size):
             self._next = asyncio.ensure_future(self._read_one())
         return data
 
@@ -140,6 +141,12 @@ def open_async_source(data: Any, chunk_size: Optional[int]) -> _AsyncSource:
     if hasattr(data, "__aiter__") or inspect.iscoroutinefunction(getattr(data, "read", None)):
         return _AsyncSource(data, _IterableSource(iter(()), check_chunk_size(chunk_size)))
     return _AsyncSource(data, open_source(data, chunk_size))
+
+
+def _body(data: bytes) -> Any:
+    """A chunk as a stream: aiohttp then writes it in small pieces, waiting for the socket,
+    instead of handing asyncio's TLS layer the whole chunk (several chunk-sized copies)."""
+    return io.BytesIO(data) if data else data
 
 
 async def run_upload_async(
@@ -176,7 +183,7 @@ async def run_upload_async(
             with service_errors():
                 headers = await ops.upload_chunk(
                     action.location,
-                    action.data,
+                    _body(action.data),
                     content_range=content_range(action.offset, len(action.data)),
                     cls=_headers,
                     **once,
@@ -185,7 +192,7 @@ async def run_upload_async(
         if isinstance(action, Complete):
             with service_errors():
                 headers = await ops.complete_upload(
-                    action.location, action.digest, value=action.data, cls=_headers, **once
+                    action.location, action.digest, value=_body(action.data), cls=_headers, **once
                 )
             return headers.get("Docker-Content-Digest")
         if isinstance(action, Status):
