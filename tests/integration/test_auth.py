@@ -211,40 +211,38 @@ def test_explicit_arm_audience_is_requested_and_accepted(testbed: TestBed) -> No
 
 
 def test_each_upload_chunk_is_sent_once(testbed: TestBed) -> None:
-    """20 MiB in 4 MiB chunks through the generated upload operations and this client's
-    pipeline: the service receives exactly 20 MiB of PATCH bodies, in 5 requests, and the
-    only 401 is the first request's handshake."""
+    """upload_blob of 20 MiB in 4 MiB chunks on a fresh client: one handshake (on the
+    HEAD that checks whether the registry already has the blob), then POST, 4 PATCHes and
+    the closing PUT carrying the last chunk. Each chunk goes over the wire exactly once:
+    PATCH + PUT bodies add up to 20 MiB and no chunk is answered 401 and sent again."""
     import hashlib
-    import io
     import os
 
     data = os.urandom(20 * 1024 * 1024)
     chunk = 4 * 1024 * 1024
-
-    def location(pipeline_response: Any, deserialized: Any, headers: dict[str, Any]) -> str:
-        return str(headers["Location"]).lstrip("/")
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
 
     with azurecr.ContainerRegistryClient(
         testbed.endpoint, TestbedCredential(testbed), connection_verify=testbed.ca_path
     ) as c:
-        blobs = c._client.container_registry_blob
         testbed.traffic(clear=True)
-        link = blobs.start_upload("auth/chunks", cls=location)
-        for offset in range(0, len(data), chunk):
-            part = data[offset : offset + chunk]
-            link = blobs.upload_chunk(
-                link,
-                io.BytesIO(part),
-                content_range=f"{offset}-{offset + len(part) - 1}",
-                cls=location,
-            )
-        blobs.complete_upload(link, "sha256:" + hashlib.sha256(data).hexdigest())
+        assert c.upload_blob("auth/chunks", data, chunk_size=chunk) == (digest, len(data))
     traffic = testbed.traffic(clear=True)
-    patches = [t for t in traffic if t["method"] == "PATCH"]
-    assert [t["status"] for t in patches] == [202] * 5
-    assert sum(t["body_bytes"] for t in patches) == len(data)
-    assert [t["status"] for t in traffic if t["status"] == 401] == [401]
-    assert traffic[0]["method"] == "POST" and traffic[0]["status"] == 401
+    registry = [
+        (t["method"], t["status"], t["body_bytes"])
+        for t in traffic
+        if not t["path"].startswith("/oauth2/")
+    ]
+    assert registry == [
+        ("HEAD", 401, 0),  # the handshake: exchange + token follow
+        ("HEAD", 404, 0),
+        ("POST", 202, 0),  # the push scope's token was fetched without a challenge
+        *[("PATCH", 202, chunk)] * 4,
+        ("PUT", 201, chunk),
+    ]
+    bodies = [t for t in traffic if t["method"] in ("PATCH", "PUT")]
+    assert sum(t["body_bytes"] for t in bodies) == len(data)
+    assert [t for t in traffic if t["status"] == 401] == [traffic[0]]
 
 
 def test_warm_metadata_calls_are_one_request_each_and_scopes_escalate(testbed: TestBed) -> None:
