@@ -46,7 +46,7 @@ __all__ = [
     "upload_flow",
 ]
 
-#: Upload chunk size and download range size: see benchmarks/README.md for the sweep.
+#: Upload chunk size and download part size: the sweep is in benchmarks/README.md.
 DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
 MIN_CHUNK_SIZE = 64 * 1024
 MAX_CHUNK_SIZE = 512 * 1024 * 1024
