@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from azure.core.exceptions import ClientAuthenticationError
 
 from ._challenge import AuthChallenge, find_challenge
-from ._scopes import normalize_scope, scope_for_request
+from ._scopes import normalize_scope, scope_covers, scope_for_request
 
 __all__ = [
     "AadTokenStep",
@@ -139,11 +139,18 @@ class TokenCache:
     def get_access_token(
         self, service: str, scope: str, now: Optional[float] = None
     ) -> Optional[str]:
-        """A cached access token for exactly this scope, still valid for the margin."""
+        """A cached access token for this scope, still valid for the margin: one asked for
+        exactly this scope, else one asked for a wider scope (``pull,push`` serves a pull)."""
         now = time.time() if now is None else now
-        entry = self.access_tokens.get((service, normalize_scope(scope)))
+        wanted = normalize_scope(scope)
+        entry = self.access_tokens.get((service, wanted))
         if entry and entry.renew_at > now:
             return entry.token
+        if not wanted:  # the bare /v2/ check: only its own token
+            return None
+        for (svc, granted), other in self.access_tokens.items():
+            if svc == service and other.renew_at > now and scope_covers(granted, wanted):
+                return other.token
         return None
 
     def put_access_token(

@@ -13,7 +13,7 @@ import re
 from typing import Optional
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["normalize_scope", "scope_for_request"]
+__all__ = ["normalize_scope", "scope_covers", "scope_for_request"]
 
 _V2_REPO = re.compile(r"^/v2/(?P<name>.+?)/(?:manifests|blobs|tags|referrers)(?:/|$)")
 _ACR_REPO = re.compile(r"^/acr/v1/(?P<name>[^_][^?]*?)(?:/_(?:tags|manifests)(?:/.*)?)?$")
@@ -32,6 +32,26 @@ def normalize_scope(scope: str) -> str:
         else:
             out.append(item)
     return " ".join(sorted(set(out)))
+
+
+def _actions(scope: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for item in scope.split():
+        resource, sep, actions = item.rpartition(":")
+        if not sep or ":" not in resource:
+            out.setdefault(item, set())
+            continue
+        out.setdefault(resource, set()).update(a for a in actions.split(",") if a)
+    return out
+
+
+def scope_covers(granted: str, wanted: str) -> bool:
+    """Whether a token asked for ``granted`` was asked for everything ``wanted`` needs:
+    every resource of ``wanted`` with a superset of its actions (``pull,push`` covers
+    ``pull``). Registries may grant less than asked; a refused request is then answered
+    by the registry's challenge as usual."""
+    have, need = _actions(granted), _actions(wanted)
+    return all(resource in have and acts <= have[resource] for resource, acts in need.items())
 
 
 def scope_for_request(method: str, url: str) -> Optional[str]:

@@ -49,3 +49,26 @@ def test_normalized_scopes_share_a_cache_key() -> None:
     assert normalize_scope("repository:b:pull repository:a:pull") == (
         "repository:a:pull repository:b:pull"
     )
+
+
+def test_scope_covers_subsets_of_actions_per_resource() -> None:
+    from azurecr._scopes import scope_covers
+
+    assert scope_covers("repository:a:pull,push", "repository:a:pull")
+    assert scope_covers("repository:a:pull repository:b:pull", "repository:b:pull")
+    assert not scope_covers("repository:a:pull", "repository:a:pull,push")
+    assert not scope_covers("repository:a:pull,push", "repository:b:pull")
+    assert not scope_covers("repository:a:pull", "registry:catalog:*")
+    assert scope_covers("registry:catalog:*", "registry:catalog:*")
+
+
+def test_cache_serves_a_pull_from_a_pull_push_token() -> None:
+    from azurecr._auth_flow import TokenCache
+
+    cache = TokenCache()
+    cache.put_access_token("svc", "repository:a:push,pull", "T", now=0)
+    assert cache.get_access_token("svc", "repository:a:pull", now=1) == "T"
+    assert cache.get_access_token("svc", "repository:a:delete", now=1) is None
+    assert cache.get_access_token("svc", "repository:b:pull", now=1) is None
+    assert cache.get_access_token("other", "repository:a:pull", now=1) is None
+    assert cache.get_access_token("svc", "", now=1) is None
