@@ -231,6 +231,13 @@ def _token_from(result: FlowResult, key: str, what: str) -> str:
         for name in (key, "token") if key == "access_token" else (key,):
             if isinstance(body.get(name), str) and body[name]:
                 token: str = body[name]
+                if not (token.isascii() and token.isprintable()) or " " in token:
+                    # it would go out in a header: refuse CR/LF (header injection), other
+                    # control characters, whitespace and non-ASCII before any request
+                    raise ClientAuthenticationError(
+                        f"{what} returned a {name} that is not a valid token: it has "
+                        "whitespace, control or non-ASCII characters"
+                    )
                 return token
     raise ClientAuthenticationError(f"{what} failed with HTTP status {status}")
 

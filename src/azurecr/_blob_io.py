@@ -23,7 +23,7 @@ from azure.core.exceptions import (
 )
 from azure.core.rest import HttpRequest, HttpResponse
 
-from ._errors import service_errors
+from ._errors import DigestValidationError, service_errors
 from ._transfer import (
     MAX_RECOVERIES,
     Action,
@@ -32,6 +32,7 @@ from ._transfer import (
     Complete,
     Exists,
     HashFrontier,
+    PartPlan,
     ProgressHook,
     ReadChunk,
     Rewind,
@@ -44,7 +45,6 @@ from ._transfer import (
     is_transient,
     parse_content_range,
     parse_upload_range,
-    plan_ranges,
     range_header,
     same_origin,
     session_link,
@@ -204,7 +204,10 @@ class Opened:
 def interpret(response: Any, start: int, end: Optional[int], size_hint: Optional[int]) -> Opened:
     """Check a (ranged) GET's answer against what was asked (shared by sync and async)."""
     if response.status_code == 206:
-        first, last, total = parse_content_range(response.headers.get("Content-Range"))
+        try:
+            first, last, total = parse_content_range(response.headers.get("Content-Range"))
+        except ValueError as exc:
+            raise HttpResponseError(message=str(exc), response=response) from exc
         if first != start or (end is not None and last >= end):
             raise HttpResponseError(
                 message=f"the registry answered range {first}-{last} to a request for "
@@ -262,7 +265,11 @@ class BlobFetcher:
         final = str(response.request.url)
         if not same_origin(final, self._endpoint):
             self._direct = final
-        opened = interpret(response, start, end, self.size)
+        try:
+            opened = interpret(response, start, end, self.size)
+        except HttpResponseError:
+            response.close()
+            raise
         if opened.total is not None:
             self.size = opened.total
         return opened
@@ -378,11 +385,15 @@ def _sequential(
             opened = fetcher.open(offset, verifier.size)
 
 
-class _ShortBody(ConnectionError):
-    """The connection ended before the announced end of the body."""
+class _ShortBody(DigestValidationError):
+    """The body ended (cleanly) before its announced end. Resumed from ``offset``; raised
+    when the resumes are spent, as the content then does not match its digest."""
 
     def __init__(self, offset: int) -> None:
-        super().__init__(f"the connection ended at byte {offset}, before the body's end")
+        super().__init__(
+            f"the registry's answer ended at byte {offset}, before the body's announced end",
+            actual=f"{offset} bytes",
+        )
         self.offset = offset
 
 
@@ -406,7 +417,7 @@ def _parallel(
 ) -> None:
     """Parts fetched by ``max_concurrency`` threads; the calling thread hashes the
     contiguous prefix (read back from the page cache) while later parts still stream."""
-    parts = plan_ranges(total, part_size)
+    parts = PartPlan(total, part_size)  # lazily: the total is the registry's word
     frontier = HashFrontier(parts)
     cond = threading.Condition()
     failure: list[BaseException] = []
@@ -450,10 +461,23 @@ def _parallel(
                 stop.set()
                 cond.notify_all()
 
+    pending = iter(range(1, len(parts)))
+    claim = threading.Lock()
+
+    def work(first_job: bool) -> None:
+        # each worker claims the next part: no task per part up front
+        if first_job:
+            run(0, first)
+        while not stop.is_set():
+            with claim:
+                index = next(pending, None)
+            if index is None:
+                return
+            run(index, None)
+
     with ThreadPoolExecutor(max_concurrency, thread_name_prefix="azurecr-get") as pool:
-        pool.submit(run, 0, first)
-        for i in range(1, len(parts)):
-            pool.submit(run, i, None)
+        for worker in range(max_concurrency):
+            pool.submit(work, worker == 0)
         try:
             hashed = 0
             while hashed < total:

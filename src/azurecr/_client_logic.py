@@ -7,7 +7,11 @@ sync or async), convert (here).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Optional, TypeVar
+
+from azure.core.exceptions import DeserializationError
 
 from ._models import (
     ArtifactManifestProperties,
@@ -38,9 +42,25 @@ def with_link(pipeline_response: Any, deserialized: Any, headers: dict[str, Any]
     return deserialized, headers.get("Link")
 
 
+@contextmanager
+def _converting(what: str) -> Iterator[None]:
+    """A registry answer without what the conversion needs (``null`` entries) raises
+    ``DeserializationError``, like any other answer of the wrong shape."""
+    try:
+        yield
+    except (AttributeError, TypeError) as exc:
+        raise DeserializationError(
+            f"the registry's {what} does not have the expected shape: {exc}"
+        ) from exc
+
+
 def tag_digest(result: Any) -> str:
     """The digest a tag points at, from a generated ``TagAttributes`` answer."""
-    return str(result.tag.digest)
+    with _converting("tag"):
+        digest = result.tag.digest
+    if not isinstance(digest, str) or not digest:
+        raise DeserializationError("the registry's tag answer has no digest")
+    return digest
 
 
 def writeable(
@@ -84,41 +104,51 @@ def check_digest_filter(digest: Optional[str]) -> None:
 
 
 def repository_names_page(result: Any, link: Optional[str], endpoint: str) -> Page[str]:
-    return list(result.repositories or []), next_link(link, endpoint)
+    names = list(result.repositories or [])
+    if not all(isinstance(name, str) for name in names):
+        raise DeserializationError("the registry's repository list has an entry that is not a name")
+    return names, next_link(link, endpoint)
 
 
 def tags_page(
     result: Any, link: Optional[str], endpoint: str, repository: str
 ) -> Page[ArtifactTagProperties]:
-    items = [
-        ArtifactTagProperties._from_generated(t, repository_name=repository)
-        for t in result.tags or []
-    ]
+    with _converting("tag list"):
+        items = [
+            ArtifactTagProperties._from_generated(t, repository_name=repository)
+            for t in result.tags or []
+        ]
     return items, next_link(link, endpoint)
 
 
 def manifests_page(
     result: Any, link: Optional[str], endpoint: str, repository: str
 ) -> Page[ArtifactManifestProperties]:
-    items = [
-        ArtifactManifestProperties._from_generated(m, repository_name=repository, registry=endpoint)
-        for m in result.manifests or []
-    ]
+    with _converting("manifest list"):
+        items = [
+            ArtifactManifestProperties._from_generated(
+                m, repository_name=repository, registry=endpoint
+            )
+            for m in result.manifests or []
+        ]
     return items, next_link(link, endpoint)
 
 
 def repository_properties(result: Any) -> RepositoryProperties:
-    return RepositoryProperties._from_generated(result)
+    with _converting("repository properties"):
+        return RepositoryProperties._from_generated(result)
 
 
 def tag_properties(result: Any, repository: str) -> ArtifactTagProperties:
-    return ArtifactTagProperties._from_generated(result.tag, repository_name=repository)
+    with _converting("tag properties"):
+        return ArtifactTagProperties._from_generated(result.tag, repository_name=repository)
 
 
 def manifest_properties(result: Any, repository: str, endpoint: str) -> ArtifactManifestProperties:
-    return ArtifactManifestProperties._from_generated(
-        result.manifest, repository_name=repository, registry=endpoint
-    )
+    with _converting("manifest properties"):
+        return ArtifactManifestProperties._from_generated(
+            result.manifest, repository_name=repository, registry=endpoint
+        )
 
 
 def check_reference(repository: str, tag_or_digest: str) -> None:

@@ -587,7 +587,8 @@ class ContainerRegistryClient:
         :return: the blob's digest and size.
         :rtype: tuple[str, int]
         :raises ValueError: for an invalid repository, digest or chunk size (before any
-            request).
+            request); or when the registry sends an upload ``Location`` on another origin
+            or over plain http (nothing is sent there).
         :raises TypeError: for data that is not bytes, a binary stream or bytes iterable.
         :raises ~azurecr.DigestValidationError: when the registry reports another digest.
         :raises ~azurecr.BlobUploadError: when an interrupted upload cannot be completed.
@@ -612,6 +613,11 @@ class ContainerRegistryClient:
         :rtype: ~azurecr.DownloadBlobStream
         :raises ValueError: for an invalid repository or digest (before any request).
         :raises ~azure.core.exceptions.ResourceNotFoundError: when the blob does not exist.
+        :raises ~azure.core.exceptions.HttpResponseError: when the registry answers a range
+            that was not asked for (its ``Content-Range`` lies).
+        :raises ~azure.core.exceptions.ServiceResponseError: (sync client; the async client
+            raises azure-core's ``IncompleteReadError``) when the body keeps breaking off
+            after the resumes (five) are spent.
 
         .. code-block:: python
 
@@ -654,8 +660,11 @@ class ContainerRegistryClient:
         :rtype: int
         :raises ValueError: for an invalid repository, digest or concurrency (before any
             request).
-        :raises ~azurecr.DigestValidationError: when the content does not match the digest.
+        :raises ~azurecr.DigestValidationError: when the content does not match the digest
+            (or keeps ending before its announced size).
         :raises ~azure.core.exceptions.ResourceNotFoundError: when the blob does not exist.
+        :raises ~azure.core.exceptions.HttpResponseError: as for :meth:`download_blob`, and
+            ``ServiceResponseError`` / ``IncompleteReadError`` likewise.
         """
         validate_repository(repository)
         validate_digest(digest)

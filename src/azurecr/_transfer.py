@@ -17,9 +17,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, overload
 from urllib.parse import urlsplit
 
 from azure.core.exceptions import (
@@ -43,6 +44,7 @@ __all__ = [
     "open_source",
     "parse_content_range",
     "plan_ranges",
+    "PartPlan",
     "upload_flow",
 ]
 
@@ -585,6 +587,33 @@ def plan_ranges(size: int, part_size: int, first: int = 0) -> list[tuple[int, in
     return [(s, min(s + part_size, size)) for s in range(first, size, part_size)]
 
 
+class PartPlan(Sequence[tuple[int, int]]):
+    """The parts of :func:`plan_ranges`, computed on demand: a size announced by the
+    registry (which a hostile one may inflate to petabytes) costs no memory up front."""
+
+    def __init__(self, size: int, part_size: int) -> None:
+        self._starts = range(0, size, part_size)
+        self._size = size
+        self._part_size = part_size
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
+
+    def __getitem__(
+        self, index: Union[int, slice]
+    ) -> Union[tuple[int, int], list[tuple[int, int]]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        start = self._starts[index]
+        return start, min(start + self._part_size, self._size)
+
+
 class StreamVerifier:
     """Checks that a stream has the expected size and digest, as its bytes go by."""
 
@@ -633,9 +662,10 @@ class HashFrontier:
     the async one runs it on the event loop.
     """
 
-    def __init__(self, parts: list[tuple[int, int]]) -> None:
+    def __init__(self, parts: Sequence[tuple[int, int]]) -> None:
         self.parts = parts
-        self.written = [0] * len(parts)
+        # bytes written per part index; only parts that received bytes take memory
+        self.written: defaultdict[int, int] = defaultdict(int)
         self._next = 0  # first part not yet complete
         self.hashed = parts[0][0] if parts else 0
 

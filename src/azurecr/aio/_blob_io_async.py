@@ -35,6 +35,7 @@ from .._transfer import (
     Complete,
     Exists,
     HashFrontier,
+    PartPlan,
     ProgressHook,
     ReadChunk,
     Rewind,
@@ -49,7 +50,6 @@ from .._transfer import (
     is_transient,
     open_source,
     parse_upload_range,
-    plan_ranges,
     range_header,
     same_origin,
     session_link,
@@ -266,7 +266,11 @@ class AsyncBlobFetcher:
         final = str(response.request.url)
         if not same_origin(final, self._endpoint):
             self._direct = final
-        opened = interpret(response, start, end, self.size)
+        try:
+            opened = interpret(response, start, end, self.size)
+        except HttpResponseError:
+            await response.close()
+            raise
         if opened.total is not None:
             self.size = opened.total
         return opened
@@ -350,10 +354,10 @@ async def _parallel(
     part_size: int,
     progress_hook: Optional[ProgressHook],
 ) -> None:
-    parts = plan_ranges(total, part_size)
+    parts = PartPlan(total, part_size)  # lazily: the total is the registry's word
     frontier = HashFrontier(parts)
     changed = asyncio.Event()
-    queue: list[int] = list(range(1, len(parts)))
+    pending = iter(range(1, len(parts)))  # shared: each worker claims the next part
 
     async def fetch(index: int, opened: Optional[Opened]) -> None:
         start, end = parts[index]
@@ -383,8 +387,8 @@ async def _parallel(
     async def worker(first_job: Optional[tuple[int, Opened]]) -> None:
         if first_job is not None:
             await fetch(*first_job)
-        while queue:
-            await fetch(queue.pop(0), None)
+        for index in pending:
+            await fetch(index, None)
 
     async def hash_prefix() -> None:
         hashed = 0
