@@ -7,6 +7,7 @@ executes it with the generated operations and threads. :mod:`.aio._blob_io_async
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import uuid
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ from ._transfer import (
     Send,
     Start,
     Status,
+    Stream,
     StreamVerifier,
     UploadResult,
     content_range,
@@ -101,6 +103,58 @@ class _Prefetcher:
             self._pool.shutdown(wait=True)
 
 
+#: Bytes per piece of a streamed upload: read and hashed in a helper thread, a few ahead.
+STREAM_PIECE = 1024 * 1024
+_PIECES_AHEAD = 4
+
+
+class _StreamBody:
+    """The body of a streamed ``PATCH``: the source from ``offset`` to its end, read and
+    hashed by a helper thread a few pieces ahead of the socket (bounded memory; reading,
+    hashing and sending overlap). ``close()`` stops the helper before anyone else touches
+    the source."""
+
+    def __init__(self, source: BlobSource, offset: int, hook: Optional[ProgressHook]) -> None:
+        source.seek(offset)
+        self._source = source
+        self._hook = hook
+        self._position = offset
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=_PIECES_AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="azurecr-read", daemon=True)
+        self._thread.start()
+
+    def _produce(self) -> None:
+        try:
+            while not self._stop.is_set():
+                piece = self._source.read(STREAM_PIECE)
+                self._queue.put(piece)
+                if not piece:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            self._queue.put(exc)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+            self._position += len(item)
+            if self._hook is not None:
+                self._hook(self._position, self._source.size)
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                self._thread.join(0.01)
+
+
 def run_upload(
     client: Any,
     repository: str,
@@ -143,6 +197,14 @@ def run_upload(
                     cls=_headers,
                     **once,
                 )
+            return session_link(headers.get("Location"), endpoint)
+        if isinstance(action, Stream):
+            body = _StreamBody(source, action.offset, action.progress_hook)
+            try:
+                with service_errors():
+                    headers = ops.upload_chunk(action.location, iter(body), cls=_headers, **once)
+            finally:
+                body.close()
             return session_link(headers.get("Location"), endpoint)
         if isinstance(action, Complete):
             with service_errors():

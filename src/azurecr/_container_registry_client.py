@@ -570,19 +570,22 @@ class ContainerRegistryClient:
     ) -> tuple[str, int]:
         """Upload a blob in one pass, its digest computed while it streams.
 
-        Memory stays bounded by a few chunks whatever the size. Each chunk is sent once;
-        after a dropped connection or a 5xx the registry is asked how much it holds and the
-        upload resumes from there; when the registry cannot resume, a seekable source is
-        uploaded again from its start, and any other source raises
-        :class:`~azurecr.BlobUploadError`. When the digest is known up front (bytes, or
-        ``digest=``), a ``HEAD`` first skips a blob the registry already has.
+        A seekable source (bytes, a file) without ``chunk_size`` goes in one streamed
+        ``PATCH``, read a few 1 MiB pieces ahead; anything else (pipes, iterables, or when
+        ``chunk_size`` is given) in chunks of ``chunk_size`` held in memory, each sent once.
+        Memory stays bounded whatever the size. After a dropped connection or a 5xx the
+        registry is asked how much it holds and the upload resumes from there; when the
+        registry cannot resume, a seekable source is uploaded again from its start, and any
+        other source raises :class:`~azurecr.BlobUploadError`. When the digest is known up
+        front (bytes, or ``digest=``), a ``HEAD`` first skips a blob the registry has.
 
         :param str repository: the repository name.
         :param data: bytes, a binary readable (file, pipe, socket file) read from its current
             position to its end, or an iterable of bytes.
         :keyword str digest: the data's digest, if known: the upload is skipped when the
             registry has it, and refused (nothing stored) if the data does not match it.
-        :keyword int chunk_size: bytes per request (default 8 MiB).
+        :keyword int chunk_size: upload in chunks of this many bytes, one request each
+            (default: streamed for seekable sources, 8 MiB chunks otherwise).
         :keyword progress_hook: called as ``progress_hook(bytes_done, total_or_None)``.
         :return: the blob's digest and size.
         :rtype: tuple[str, int]
@@ -597,7 +600,12 @@ class ContainerRegistryClient:
         if digest is not None:
             validate_digest(digest)
         source = open_source(data, chunk_size)
-        flow = upload_flow(source, expected_digest=digest, progress_hook=progress_hook)
+        flow = upload_flow(
+            source,
+            expected_digest=digest,
+            progress_hook=progress_hook,
+            streamed=chunk_size is None and source.seekable,
+        )
         result = run_upload(self._client, repository, flow, source, self._endpoint, **kwargs)
         return result.digest, result.size
 

@@ -38,6 +38,7 @@ __all__ = [
     "MAX_MANIFEST_SIZE",
     "BlobSource",
     "ProgressHook",
+    "Stream",
     "StreamVerifier",
     "UploadResult",
     "content_range",
@@ -74,7 +75,8 @@ class BlobSource:
         self.chunk_size = chunk_size
         self.size = size
         self.seekable = seekable
-        self.offset = 0
+        self.offset = 0  # where the next read starts
+        self.hashed_upto = 0  # bytes before this have been hashed, exactly once
         self._hasher = hashlib.sha256()
 
     @property
@@ -83,26 +85,44 @@ class BlobSource:
         return "sha256:" + self._hasher.hexdigest()
 
     def read_chunk(self) -> bytes:
-        data = self._read(self.chunk_size)
-        self._absorb(data)
+        return self.read(self.chunk_size)
+
+    def read(self, n: int) -> bytes:
+        """Read up to ``n`` bytes (exactly ``n`` unless at the end), hashing the bytes not
+        hashed before (after a seek back, re-read bytes are not hashed twice)."""
+        data = self._read(n)
+        self._absorb(data, self.offset)
         self.offset += len(data)
         return data
 
-    def _absorb(self, data: bytes) -> None:
-        self._hasher.update(data)
+    def _absorb(self, data: bytes, position: int) -> None:
+        skip = self.hashed_upto - position
+        if skip <= 0:
+            self._hasher.update(data)
+        elif skip < len(data):
+            self._hasher.update(memoryview(data)[skip:])
+        else:
+            return
+        self.hashed_upto = position + len(data)
 
-    def rewind(self) -> None:
+    def seek(self, offset: int) -> None:
+        """Continue reading at ``offset`` (seekable sources only; never past what was
+        hashed, so the digest stays that of the bytes in order)."""
         if not self.seekable:
             raise ValueError("this source cannot be read twice")
-        self._rewind()
-        self.offset = 0
-        self._hasher = hashlib.sha256()
+        if not 0 <= offset <= self.hashed_upto:
+            raise ValueError(f"cannot continue at {offset}: only {self.hashed_upto} bytes read")
+        self._seek(offset)
+        self.offset = offset
+
+    def rewind(self) -> None:
+        self.seek(0)
 
     # overridden by the concrete sources
     def _read(self, n: int) -> bytes:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _rewind(self) -> None:  # pragma: no cover - abstract
+    def _seek(self, offset: int) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def known_digest(self) -> Optional[str]:
@@ -123,11 +143,12 @@ class _BytesSource(BlobSource):
         self._pos += len(chunk)
         return chunk
 
-    def _absorb(self, data: bytes) -> None:
-        pass  # the digest of the whole buffer is computed once, up front
+    def _absorb(self, data: bytes, position: int) -> None:
+        # the digest of the whole buffer is computed once, up front
+        self.hashed_upto = max(self.hashed_upto, position + len(data))
 
-    def _rewind(self) -> None:
-        self._pos = 0
+    def _seek(self, offset: int) -> None:
+        self._pos = offset
 
     @property
     def digest(self) -> str:
@@ -177,9 +198,9 @@ class _ReadableSource(BlobSource):
             return pieces[0]
         return b"".join(pieces)
 
-    def _rewind(self) -> None:
+    def _seek(self, offset: int) -> None:
         assert self._start is not None
-        self._stream.seek(self._start)
+        self._stream.seek(self._start + offset)
 
 
 class _IterableSource(BlobSource):
@@ -209,7 +230,7 @@ class _IterableSource(BlobSource):
         """Add bytes from an async iterable (the async client reads it, this buffers)."""
         self._pending += piece
 
-    def _rewind(self) -> None:  # pragma: no cover - never seekable
+    def _seek(self, offset: int) -> None:  # pragma: no cover - never seekable
         raise ValueError("an iterable cannot be read twice")
 
 
@@ -293,6 +314,17 @@ class Send:
 
 
 @dataclass
+class Stream:
+    """One ``PATCH`` streaming the rest of a seekable source from ``offset`` (no
+    ``Content-Range``; bounded memory, each piece hashed once while it is read). Result: the
+    next ``Location``."""
+
+    location: str
+    offset: int
+    progress_hook: Optional[ProgressHook] = None
+
+
+@dataclass
 class Complete:
     """``PUT ?digest=`` with the final bytes (result: the registry's ``Docker-Content-Digest``)."""
 
@@ -315,7 +347,7 @@ class Cancel:
     location: str
 
 
-Action = Union[ReadChunk, Rewind, Exists, Start, Send, Complete, Status, Cancel]
+Action = Union[ReadChunk, Rewind, Exists, Start, Send, Stream, Complete, Status, Cancel]
 
 
 @dataclass
@@ -386,6 +418,7 @@ def upload_flow(
     *,
     expected_digest: Optional[str] = None,
     progress_hook: Optional[ProgressHook] = None,
+    streamed: bool = False,
 ) -> Generator[Action, Any, UploadResult]:
     """Decide an upload, one action at a time (see the module docstring).
 
@@ -393,7 +426,12 @@ def upload_flow(
     last chunk travels with the closing ``PUT``. After a transient failure the registry is
     asked where the upload stands and it resumes from there; when the session is gone the
     upload restarts if the source is seekable, else :class:`BlobUploadError` is raised.
+
+    ``streamed`` (seekable sources only): the bytes go in one streamed ``PATCH`` instead of
+    chunks held in memory; after a failure the registry's offset is sought in the source.
     """
+    if streamed and not source.seekable:
+        raise ValueError("only a seekable source can be streamed")
     known = expected_digest or source.known_digest()
     if known is not None:
         size = yield Exists(known)
@@ -403,7 +441,8 @@ def upload_flow(
     result = UploadResult("", 0)
     while True:
         try:
-            return (yield from _upload_once(source, result, expected_digest, progress_hook))
+            once = _upload_streamed if streamed else _upload_once
+            return (yield from once(source, result, expected_digest, progress_hook))
         except _Restart as restart:
             if not source.seekable:
                 raise BlobUploadError(
@@ -474,6 +513,54 @@ def _upload_once(
             actual=registry_digest,
         )
     _report(progress_hook, size, source.size if source.size is not None else size)
+    result.digest, result.size = digest, size
+    return result
+
+
+def _upload_streamed(
+    source: BlobSource,
+    result: UploadResult,
+    expected_digest: Optional[str],
+    progress_hook: Optional[ProgressHook],
+) -> Generator[Action, Any, UploadResult]:
+    location: str = yield Start()
+    offset = 0
+    while True:
+        try:
+            location = yield Stream(location, offset, progress_hook)
+            break
+        except Exception as exc:  # noqa: BLE001 - classified below, re-raised if not ours
+            if not is_transient(exc) or result.resumed + result.restarted >= MAX_RECOVERIES:
+                raise
+            cause = exc
+        try:
+            held = yield Status(location)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if session_gone(exc) or is_transient(exc):
+                raise _Restart(location, exc) from exc
+            raise
+        if not 0 <= held <= source.hashed_upto:
+            raise _Restart(location, cause)
+        result.resumed += 1
+        offset = held
+    size = source.offset
+    digest = source.digest
+    if expected_digest is not None and digest != expected_digest:
+        yield Cancel(location)
+        raise DigestValidationError(
+            "the data does not have the digest the caller gave; nothing was stored",
+            expected=expected_digest,
+            actual=digest,
+        )
+    registry_digest = yield from _deliver(source, result, location, b"", size, digest)
+    if registry_digest and registry_digest != digest:
+        raise DigestValidationError(
+            "the registry stored the blob under another digest than the one computed while "
+            "uploading",
+            expected=digest,
+            actual=registry_digest,
+        )
+    _report(progress_hook, size, size)
     result.digest, result.size = digest, size
     return result
 

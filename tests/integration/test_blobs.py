@@ -312,3 +312,26 @@ def test_logs_carry_neither_token_nor_sas_signature(
     for sig in signatures:
         assert sig not in text and quote(sig, safe="") not in text
     assert "Bearer ey" not in text
+
+
+@pytest.mark.parametrize("size", [0, 1, 3 * MiB + 5])
+def test_seekable_sources_stream_in_one_patch(
+    testbed: TestBed, client: azurecr.ContainerRegistryClient, tmp_path: Path, size: int
+) -> None:
+    repo = unique_repository("streamed")
+    data = payload(size, seed=99)
+    testbed.traffic(clear=True)
+    seen: list[int] = []
+    with source("file", data, tmp_path) as src:
+        assert client.upload_blob(repo, src, progress_hook=lambda d, t: seen.append(d)) == (
+            sha256(data),
+            size,
+        )
+    sent = [
+        (t["method"], t["body_bytes"])
+        for t in testbed.traffic(clear=True)
+        if t["path"].startswith("/v2/") and t["status"] != 401  # a fresh client's challenge
+    ]
+    assert sent == [("POST", 0), ("PATCH", size), ("PUT", 0)]
+    assert seen[-1] == size and seen == sorted(seen)
+    assert client.download_blob(repo, sha256(data)).readall() == data

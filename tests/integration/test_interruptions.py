@@ -204,3 +204,21 @@ async def test_async_upload_and_download_survive_cuts(
     proxy.cut_next("down", after_bytes=CHUNK)
     async with await aclient.download_blob(repo, digest) as stream:
         assert await stream.readall() == data
+
+
+def test_streamed_upload_cut_restarts_the_file(
+    testbed: TestBed, proxy: FaultProxy, client: azurecr.ContainerRegistryClient
+) -> None:
+    repo = unique_repository("cutstreamed")
+    data = payload(3 * CHUNK + 9)
+    testbed.traffic(clear=True)
+    up = proxy.bytes_up
+    proxy.cut_next("up", after_bytes=2 * CHUNK)
+    digest, size = client.upload_blob(repo, io.BytesIO(data))  # streamed: one PATCH
+    assert (digest, size) == (sha256(data), len(data))
+    assert len(proxy.faults_fired) == 1
+    sent = _sent(testbed)
+    # the cut PATCH, the status (distribution dropped the session), then a fresh stream
+    assert [m for m, _, _ in sent][-4:] == ["GET", "POST", "PATCH", "PUT"]
+    assert sent[-2][2] == len(data)
+    assert 2 * CHUNK <= proxy.bytes_up - up - len(data) <= 2 * CHUNK + OVERHEAD

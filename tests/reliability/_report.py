@@ -25,6 +25,6 @@ def snapshot() -> dict[str, dict[str, int]]:
 def render() -> list[str]:
     lines = []
     for section, counts in snapshot().items():
-        body = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
-        lines.append(f"{section}: {body}")
+        lines.append(f"{section} ({sum(counts.values())})")
+        lines.extend(f"    {count:6d}  {outcome}" for outcome, count in sorted(counts.items()))
     return lines

@@ -23,6 +23,7 @@ from azurecr._transfer import (
     Send,
     Start,
     Status,
+    Stream,
     StreamVerifier,
     content_range,
     open_source,
@@ -108,6 +109,23 @@ class FakeRegistry:
             self.log.append(("send", len(action.data)))
             try:
                 self._land(session, action.data)
+            except ServiceResponseError:
+                if self.lose_session:
+                    del self.sessions[action.location]
+                raise
+            return action.location
+        if isinstance(action, Stream):
+            session = self.sessions.get(action.location)
+            if session is None:
+                raise _Gone()
+            assert action.offset == len(session), "the stream does not continue the upload"
+            source.seek(action.offset)
+            body = bytearray()
+            while piece := source.read(1000):
+                body += piece
+            self.log.append(("stream", len(body)))
+            try:
+                self._land(session, bytes(body))
             except ServiceResponseError:
                 if self.lose_session:
                     del self.sessions[action.location]
@@ -356,3 +374,40 @@ def test_readable_sources_fill_whole_chunks() -> None:
     pieces = list(_chunks(open_source(_pipe_like(data), CHUNK)))
     assert [len(p) for p in pieces] == [CHUNK] * 5 + [3]
     assert b"".join(pieces) == data
+
+
+@pytest.mark.parametrize("size", [0, 1, 5000, 3 * CHUNK])
+def test_streamed_upload_is_one_patch(size: int) -> None:
+    data = os.urandom(size)
+    source = open_source(io.BytesIO(data), CHUNK)
+    reg = FakeRegistry()
+    result = reg.run(upload_flow(source, streamed=True), source)
+    assert (result.digest, result.size) == (sha(data), size)
+    assert reg.blobs[sha(data)] == data
+    assert [op for op, _ in reg.log] == ["stream", "complete"]
+
+
+def test_streamed_upload_resumes_at_the_registry_offset_without_hashing_twice() -> None:
+    data = os.urandom(3 * CHUNK + 11)
+    source = open_source(io.BytesIO(data), CHUNK)
+    reg = FakeRegistry(fail={0: CHUNK + 7})  # the stream breaks after CHUNK + 7 bytes landed
+    result = reg.run(upload_flow(source, streamed=True), source)
+    assert result.resumed == 1 and result.digest == sha(data)
+    assert reg.blobs[sha(data)] == data
+    assert reg.received == len(data)  # the tail only was sent again
+    assert ("stream", len(data) - CHUNK - 7) in reg.log
+
+
+def test_streamed_upload_restarts_when_the_session_is_lost() -> None:
+    data = os.urandom(2 * CHUNK)
+    source = open_source(data, CHUNK)
+    reg = FakeRegistry(fail={0: 100}, lose_session=True)
+    reg.blobs.clear()
+    result = reg.run(upload_flow(source, streamed=True), source)
+    assert result.restarted == 1 and reg.blobs[sha(data)] == data
+
+
+def test_only_seekable_sources_stream() -> None:
+    source = open_source(iter([b"x"]), CHUNK)
+    with pytest.raises(ValueError):
+        next(upload_flow(source, streamed=True))

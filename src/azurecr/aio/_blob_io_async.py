@@ -10,7 +10,7 @@ import asyncio
 import inspect
 import io
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Optional, Union
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, map_error
@@ -19,6 +19,7 @@ from azure.core.rest import AsyncHttpResponse, HttpRequest
 from .._blob_io import (
     _ERROR_MAP,
     _HASH_BLOCK,
+    STREAM_PIECE,
     Opened,
     StagedFile,
     _ShortBody,
@@ -42,6 +43,7 @@ from .._transfer import (
     Send,
     Start,
     Status,
+    Stream,
     StreamVerifier,
     UploadResult,
     _IterableSource,
@@ -149,6 +151,32 @@ def _body(data: bytes) -> Any:
     return io.BytesIO(data) if data else data
 
 
+async def _stream_body(
+    source: BlobSource, offset: int, hook: Optional[ProgressHook]
+) -> AsyncGenerator[bytes, None]:
+    """Async twin of ``_blob_io._StreamBody``: the next piece is read and hashed in a worker
+    thread while the current one is sent."""
+    await asyncio.to_thread(source.seek, offset)
+    position = offset
+    ahead = asyncio.ensure_future(asyncio.to_thread(source.read, STREAM_PIECE))
+    try:
+        while True:
+            piece = await ahead
+            if not piece:
+                return
+            ahead = asyncio.ensure_future(asyncio.to_thread(source.read, STREAM_PIECE))
+            yield piece
+            position += len(piece)
+            if hook is not None:
+                hook(position, source.size)
+    finally:
+        if not ahead.done():
+            try:
+                await ahead
+            except Exception:  # noqa: BLE001, S110 - the read-ahead is discarded
+                pass
+
+
 async def run_upload_async(
     client: Any,
     repository: str,
@@ -188,6 +216,14 @@ async def run_upload_async(
                     cls=_headers,
                     **once,
                 )
+            return session_link(headers.get("Location"), endpoint)
+        if isinstance(action, Stream):
+            body = _stream_body(reader.source, action.offset, action.progress_hook)
+            try:
+                with service_errors():
+                    headers = await ops.upload_chunk(action.location, body, cls=_headers, **once)
+            finally:
+                await body.aclose()
             return session_link(headers.get("Location"), endpoint)
         if isinstance(action, Complete):
             with service_errors():
