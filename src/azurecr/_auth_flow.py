@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -62,14 +63,19 @@ def _jwt_claims(token: str) -> dict[str, Any]:
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         return {}
     return claims if isinstance(claims, dict) else {}
 
 
 def _number(value: Any) -> Optional[float]:
+    """A finite number, or None (an ``exp`` of 1e999 or NaN is no expiry at all)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
     return None
 
 
@@ -132,9 +138,7 @@ class TokenCache:
     def put_refresh_token(self, service: str, token: str, now: Optional[float] = None) -> None:
         """Remember a refresh token for ``service``."""
         now = time.time() if now is None else now
-        self.refresh_tokens[service] = _Entry(
-            token, renewal_time(token, now, REFRESH_TOKEN_MARGIN)
-        )
+        self.refresh_tokens[service] = _Entry(token, renewal_time(token, now, REFRESH_TOKEN_MARGIN))
 
     def get_access_token(
         self, service: str, scope: str, now: Optional[float] = None

@@ -77,6 +77,14 @@ def writeable(
     azure-containerregistry); flags left None are not sent, so the registry keeps them.
     ``properties`` is not modified.
     """
+    for name, flag in (
+        ("can_delete", can_delete),
+        ("can_list", can_list),
+        ("can_read", can_read),
+        ("can_write", can_write),
+    ):
+        if flag is not None and not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool or None, not {type(flag).__name__}")
     if properties is not None and not isinstance(properties, kind):
         raise TypeError(f"properties must be a {kind.__name__}, not {type(properties).__name__}")
     base = properties if properties is not None else kind()

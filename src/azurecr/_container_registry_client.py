@@ -41,6 +41,7 @@ from ._transfer import (
     ProgressHook,
     check_chunk_size,
     check_concurrency,
+    check_progress_hook,
     open_source,
     session_link,
     upload_flow,
@@ -449,7 +450,6 @@ class ContainerRegistryClient:
         with ignore_not_found():
             self._client.container_registry.delete_tag(repository, tag, **kwargs)
 
-
     # -- content: manifests -------------------------------------------------------------
     @distributed_trace
     def set_manifest(
@@ -599,6 +599,7 @@ class ContainerRegistryClient:
         validate_repository(repository)
         if digest is not None:
             validate_digest(digest)
+        check_progress_hook(progress_hook)
         source = open_source(data, chunk_size)
         flow = upload_flow(
             source,
@@ -677,6 +678,7 @@ class ContainerRegistryClient:
         validate_repository(repository)
         validate_digest(digest)
         concurrency = check_concurrency(max_concurrency)
+        check_progress_hook(progress_hook)
         part = check_chunk_size(part_size)
         fetcher = BlobFetcher(self._client, self._endpoint, repository, digest, **kwargs)
         return download_to_path(
@@ -701,17 +703,13 @@ class ContainerRegistryClient:
         validate_digest(digest)
         try:
             with service_errors():
-                self._client.container_registry_blob.check_blob_exists(
-                    repository, digest, **kwargs
-                )
+                self._client.container_registry_blob.check_blob_exists(repository, digest, **kwargs)
         except ResourceNotFoundError:
             return False
         return True
 
     @distributed_trace
-    def mount_blob(
-        self, repository: str, digest: str, from_repository: str, **kwargs: Any
-    ) -> bool:
+    def mount_blob(self, repository: str, digest: str, from_repository: str, **kwargs: Any) -> bool:
         """Make a blob of another repository of this registry available in ``repository``
         without transferring it.
 

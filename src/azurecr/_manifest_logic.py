@@ -82,7 +82,9 @@ def manifest_payload(manifest: Any, media_type: Optional[str]) -> tuple[bytes, s
     :raises ValueError: when no media type can be determined or the JSON is invalid.
     :raises ManifestTooLargeError: for a manifest over 4 MiB.
     """
-    if media_type is not None and (not isinstance(media_type, str) or not media_type):
+    if media_type is not None and not isinstance(media_type, str):
+        raise TypeError(f"media_type must be a str, not {type(media_type).__name__}")
+    if media_type is not None and not media_type:
         raise ValueError("media_type must be a non-empty string")
     document: Optional[Mapping[str, Any]] = None
     if isinstance(manifest, (bytes, bytearray, memoryview)):
@@ -108,7 +110,7 @@ def manifest_payload(manifest: Any, media_type: Optional[str]) -> tuple[bytes, s
         if document is None:
             try:
                 parsed = json.loads(content)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise ValueError(f"the manifest is not valid JSON: {exc}") from exc
             document = parsed if isinstance(parsed, dict) else None
         found = media_type_of(document) if document is not None else None
@@ -151,7 +153,7 @@ def manifest_result(
     if is_digest(requested):
         expected: Optional[str] = requested
     else:
-        expected = header_digest
+        expected = header_digest or None
     algorithm = (expected or "sha256:").partition(":")[0]
     if algorithm not in ("sha256", "sha512"):
         raise DigestValidationError(
@@ -166,7 +168,7 @@ def manifest_result(
         )
     try:
         document = json.loads(content)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValueError(f"the registry sent a manifest that is not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise ValueError("the registry sent a manifest that is not a JSON object")

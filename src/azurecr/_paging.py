@@ -52,13 +52,15 @@ class PageQuery:
 
 
 def first_page(results_per_page: Optional[int] = None, order_by: Optional[str] = None) -> PageQuery:
-    """The first page's arguments; raises ``ValueError`` for a bad page size or order."""
-    if results_per_page is not None and (
-        isinstance(results_per_page, bool)
-        or not isinstance(results_per_page, int)
-        or results_per_page < 1
-    ):
-        raise ValueError(f"results_per_page must be a positive int, not {results_per_page!r}")
+    """The first page's arguments; ``TypeError`` for a page size that is not an int,
+    ``ValueError`` for one below 1 or an unknown order."""
+    if results_per_page is not None:
+        if isinstance(results_per_page, bool) or not isinstance(results_per_page, int):
+            raise TypeError(
+                f"results_per_page must be an int, not {type(results_per_page).__name__}"
+            )
+        if results_per_page < 1:
+            raise ValueError(f"results_per_page must be at least 1, not {results_per_page}")
     orderby: Optional[str] = None
     if order_by is not None:
         key = str(getattr(order_by, "value", order_by)).lower()

@@ -156,10 +156,13 @@ class Reference:
         tag: Optional[str] = None,
         digest: Optional[str] = None,
     ) -> None:
-        if registry is not None and not _REGISTRY.fullmatch(_require_str(registry, "registry")):
+        if registry is not None and not (
+            _REGISTRY.fullmatch(_require_str(registry, "registry")) and _is_registry(registry)
+        ):
             raise ValueError(
-                f"invalid registry {registry!r}: expected a host name with an optional port, "
-                "such as 'myregistry.azurecr.io' or 'localhost:5000'"
+                f"invalid registry {registry!r}: expected a host name with a dot or a port, "
+                "or localhost, such as 'myregistry.azurecr.io' or 'localhost:5000' (a bare "
+                "name would read back as part of the repository)"
             )
         validate_repository(repository)
         first, slash, _ = repository.partition("/")

@@ -238,6 +238,11 @@ DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
 
 
+def check_progress_hook(progress_hook: Any) -> None:
+    if progress_hook is not None and not callable(progress_hook):
+        raise TypeError(f"progress_hook must be callable, not {type(progress_hook).__name__}")
+
+
 def check_concurrency(max_concurrency: int) -> int:
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
         raise TypeError(f"max_concurrency must be an int, not {type(max_concurrency).__name__}")
@@ -360,6 +365,7 @@ class UploadResult:
     resumed: int = 0
     restarted: int = 0
     resent_bytes: int = 0
+    session: Optional[str] = None  # the open upload session, to cancel on a failure
 
 
 class _Restart(Exception):
@@ -401,7 +407,7 @@ def parse_upload_range(value: Optional[str]) -> int:
     """
     if not value:
         return 0
-    m = re.fullmatch(r"\s*(?:bytes=)?0-(\d+)\s*", value)
+    m = re.fullmatch(r"\s*(?:bytes=)?0-([0-9]+)\s*", value)
     if m is None:
         raise ValueError(f"the registry sent an unreadable upload Range {value!r}")
     end = int(m.group(1))
@@ -439,28 +445,37 @@ def upload_flow(
             _report(progress_hook, size, size)
             return UploadResult(known, size, skipped=True)
     result = UploadResult("", 0)
+    once = _upload_streamed if streamed else _upload_once
     while True:
         try:
-            once = _upload_streamed if streamed else _upload_once
             return (yield from once(source, result, expected_digest, progress_hook))
-        except _Restart as restart:
-            if not source.seekable:
-                raise BlobUploadError(
-                    "the upload was interrupted and the registry cannot resume it; the data "
-                    "source cannot be read again (pass bytes or a seekable file to restart "
-                    "automatically)",
-                    offset=source.offset,
-                    error=restart.cause,
-                ) from restart.cause
-            if result.restarted + result.resumed >= MAX_RECOVERIES:
-                raise BlobUploadError(
-                    f"the upload failed {MAX_RECOVERIES + 1} times; giving up",
-                    offset=0,
-                    error=restart.cause,
-                ) from restart.cause
-            result.restarted += 1
-            result.resent_bytes += source.offset
-            yield Rewind()
+        except DigestValidationError:
+            raise  # a mismatch with the caller's digest was cancelled where it was found
+        except _Restart as caught:
+            restart = caught
+        except Exception:
+            # anything else ends the upload: close the session rather than leave it open
+            if result.session is not None:
+                yield Cancel(result.session)
+            raise
+        if not source.seekable:
+            raise BlobUploadError(
+                "the upload was interrupted and the registry cannot resume it; the data "
+                "source cannot be read again (pass bytes or a seekable file to restart "
+                "automatically)",
+                offset=source.offset,
+                error=restart.cause,
+            ) from restart.cause
+        if result.restarted + result.resumed >= MAX_RECOVERIES:
+            raise BlobUploadError(
+                f"the upload failed {MAX_RECOVERIES + 1} times; giving up",
+                offset=0,
+                error=restart.cause,
+            ) from restart.cause
+        result.restarted += 1
+        result.resent_bytes += source.offset
+        result.session = None
+        yield Rewind()
 
 
 def _report(hook: Optional[ProgressHook], done: int, total: Optional[int]) -> None:
@@ -475,6 +490,7 @@ def _upload_once(
     progress_hook: Optional[ProgressHook],
 ) -> Generator[Action, Any, UploadResult]:
     location: str = yield Start()
+    result.session = location
     confirmed = 0
     current: bytes = yield ReadChunk()
     following = b""
@@ -491,6 +507,7 @@ def _upload_once(
         if last:
             break
         location = yield from _deliver(source, result, location, current, confirmed, None)
+        result.session = location
         confirmed += len(current)
         _report(progress_hook, confirmed, source.size)
         current = following if source.size is None else (yield ReadChunk())
@@ -513,7 +530,7 @@ def _upload_once(
             actual=registry_digest,
         )
     _report(progress_hook, size, source.size if source.size is not None else size)
-    result.digest, result.size = digest, size
+    result.digest, result.size, result.session = digest, size, None
     return result
 
 
@@ -524,10 +541,12 @@ def _upload_streamed(
     progress_hook: Optional[ProgressHook],
 ) -> Generator[Action, Any, UploadResult]:
     location: str = yield Start()
+    result.session = location
     offset = 0
     while True:
         try:
             location = yield Stream(location, offset, progress_hook)
+            result.session = location
             break
         except Exception as exc:  # noqa: BLE001 - classified below, re-raised if not ours
             if not is_transient(exc) or result.resumed + result.restarted >= MAX_RECOVERIES:
@@ -561,7 +580,7 @@ def _upload_streamed(
             actual=registry_digest,
         )
     _report(progress_hook, size, size)
-    result.digest, result.size = digest, size
+    result.digest, result.size, result.session = digest, size, None
     return result
 
 
@@ -624,11 +643,7 @@ def session_link(location: Optional[str], endpoint: str) -> str:
         raise ValueError("the registry started an upload without a Location header")
     parts = urlsplit(location)
     if parts.scheme or parts.netloc:
-        origin = urlsplit(endpoint)
-        if (parts.scheme.lower(), parts.netloc.lower()) != (
-            origin.scheme.lower(),
-            origin.netloc.lower(),
-        ):
+        if not same_origin(location, endpoint):
             raise ValueError(
                 f"the registry sent an upload Location on another origin ({parts.scheme}://"
                 f"{parts.netloc}); refusing to send the registry's credentials there"
@@ -637,14 +652,27 @@ def session_link(location: Optional[str], endpoint: str) -> str:
     return f"{path}?{parts.query}" if parts.query else path
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _origin(url: str) -> tuple[str, str, Optional[int]]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # an unreadable port is no origin of ours
+        return scheme, "\0", None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
 def same_origin(url: str, endpoint: str) -> bool:
-    """Whether an absolute URL is on the endpoint's origin (scheme, host and port)."""
-    a, b = urlsplit(url), urlsplit(endpoint)
-    return (a.scheme.lower(), a.netloc.lower()) == (b.scheme.lower(), b.netloc.lower())
+    """Whether an absolute URL is on the endpoint's origin (scheme, host and port, with
+    the scheme's default port filled in)."""
+    return _origin(url) == _origin(endpoint)
 
 
 # ----------------------------------------------------------------------------- downloads
-_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_CONTENT_RANGE = re.compile(r"bytes ([0-9]+)-([0-9]+)/([0-9]+|\*)")
 
 
 def parse_content_range(value: Optional[str]) -> tuple[int, int, Optional[int]]:

@@ -26,9 +26,12 @@ def test_first_page_arguments() -> None:
     )
     assert first_page(None, "TimeAsc").orderby == "timeasc"
     assert first_page(None, "none").orderby is None  # NONE sends no orderby
-    for bad in (0, -1, True, "5"):
+    for bad in (0, -1):
         with pytest.raises(ValueError, match="results_per_page"):
-            first_page(bad)  # type: ignore[arg-type]
+            first_page(bad)
+    for wrong in (True, "5", 2.0):
+        with pytest.raises(TypeError, match="results_per_page"):
+            first_page(wrong)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="order_by"):
         first_page(None, "sideways")
 

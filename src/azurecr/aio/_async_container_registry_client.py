@@ -37,6 +37,7 @@ from .._transfer import (
     ProgressHook,
     check_chunk_size,
     check_concurrency,
+    check_progress_hook,
     session_link,
     upload_flow,
 )
@@ -603,6 +604,7 @@ class ContainerRegistryClient:
         validate_repository(repository)
         if digest is not None:
             validate_digest(digest)
+        check_progress_hook(progress_hook)
         reader = open_async_source(data, chunk_size)
         flow = upload_flow(
             reader.source,
@@ -685,6 +687,7 @@ class ContainerRegistryClient:
         validate_repository(repository)
         validate_digest(digest)
         concurrency = check_concurrency(max_concurrency)
+        check_progress_hook(progress_hook)
         part = check_chunk_size(part_size)
         fetcher = AsyncBlobFetcher(self._client, self._endpoint, repository, digest, **kwargs)
         return await download_to_path_async(
