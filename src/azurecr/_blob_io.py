@@ -55,6 +55,8 @@ from ._transfer import (
 __all__ = ["BlobFetcher", "StagedFile", "download_to_path", "pwrite_all", "run_upload"]
 
 _ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+#: Parallel ranged GETs of ``max_concurrency=None`` when the blob comes from another origin.
+AUTO_CONCURRENCY = 4
 #: Bytes hashed per read-back of a downloaded file (page-cache reads; releases the GIL).
 _HASH_BLOCK = 4 * 1024 * 1024
 
@@ -306,6 +308,11 @@ class BlobFetcher:
         self._kwargs = kwargs
         self.size: Optional[int] = None
 
+    @property
+    def redirected(self) -> bool:
+        """Whether the registry sent the blob from another origin (ACR: blob storage)."""
+        return self._direct is not None
+
     def open(self, start: int = 0, end: Optional[int] = None) -> Opened:
         """GET bytes ``[start, end)`` (``end`` None: to the end)."""
         headers = {}
@@ -374,10 +381,19 @@ class StagedFile:
                 pass
 
 
-def single_stream(opened: Opened, max_concurrency: int) -> bool:
-    """Whether the first answer is the whole download (or ranges cannot be planned)."""
+def single_stream(opened: Opened, max_concurrency: Optional[int], redirected: bool) -> bool:
+    """Whether to download in one stream: when the first answer is the whole blob, ranges
+    cannot be planned, one connection was asked for, or (``max_concurrency`` None, "auto")
+    the registry serves the blob itself. Measured on a local registry, one stream reaches
+    the network's speed while parallel ranges cost CPU and lose (benchmarks/README.md);
+    parallel ranges pay where each connection is throttled, as on the blob storage ACR
+    redirects to."""
     total = opened.total
-    return total is None or max_concurrency <= 1 or opened.end is None or opened.end >= total
+    if total is None or opened.end is None or opened.end >= total:
+        return True
+    if max_concurrency is None:
+        return not redirected
+    return max_concurrency <= 1
 
 
 def download_to_path(
@@ -385,7 +401,7 @@ def download_to_path(
     digest: str,
     path: Union[str, os.PathLike[str]],
     *,
-    max_concurrency: int,
+    max_concurrency: Optional[int],
     part_size: int,
     progress_hook: Optional[ProgressHook],
 ) -> int:
@@ -393,10 +409,10 @@ def download_to_path(
     temporary file beside it, hashed in order as soon as they are contiguous, and the file
     is renamed into place only after size and digest match. Returns the size."""
     with StagedFile(path) as staged:
-        first_end = None if max_concurrency <= 1 else part_size
+        first_end = None if max_concurrency == 1 else part_size
         opened = fetcher.open(0, first_end)
         verifier = StreamVerifier(digest, opened.total)
-        if single_stream(opened, max_concurrency):
+        if single_stream(opened, max_concurrency, fetcher.redirected):
             _sequential(fetcher, opened, staged.fd, verifier, progress_hook)
         else:
             assert opened.total is not None
@@ -406,7 +422,7 @@ def download_to_path(
                 staged.fd,
                 verifier,
                 opened.total,
-                max_concurrency,
+                max_concurrency or AUTO_CONCURRENCY,
                 part_size,
                 progress_hook,
             )
@@ -434,9 +450,13 @@ def _sequential(
                 if progress_hook is not None:
                     progress_hook(offset, verifier.size)
             opened.response.close()
-            if opened.end is None or offset >= opened.end:
+            if opened.end is not None and offset < opened.end:
+                raise _ShortBody(offset)
+            if verifier.size is None or offset >= verifier.size:
                 return
-            raise _ShortBody(offset)
+            # the first answer was one part (see download_to_path): the rest in one stream
+            opened = fetcher.open(offset, verifier.size)
+            continue
         except Exception as exc:  # noqa: BLE001 - transient failures resume, others raise
             opened.response.close()
             if not (is_transient(exc) or isinstance(exc, _ShortBody)):

@@ -36,7 +36,6 @@ from ._pipeline import (
 )
 from ._reference import is_digest, validate_digest, validate_repository
 from ._transfer import (
-    DEFAULT_CONCURRENCY,
     MAX_MANIFEST_SIZE,
     ProgressHook,
     check_chunk_size,
@@ -645,7 +644,7 @@ class ContainerRegistryClient:
         digest: str,
         path: Union[str, os.PathLike[str]],
         *,
-        max_concurrency: int = DEFAULT_CONCURRENCY,
+        max_concurrency: Optional[int] = None,
         part_size: Optional[int] = None,
         progress_hook: Optional[ProgressHook] = None,
         **kwargs: Any,
@@ -662,7 +661,10 @@ class ContainerRegistryClient:
         :param str digest: the blob's digest.
         :param path: the file to write.
         :type path: str or os.PathLike
-        :keyword int max_concurrency: parallel GETs (1: one streamed GET). Default 4.
+        :keyword int max_concurrency: parallel ranged GETs (1: one streamed GET). None
+            (default) chooses: one stream when the registry serves the blob itself, 4
+            parallel ranges when it redirects to another origin (ACR's blob storage), where
+            each connection is throttled.
         :keyword int part_size: bytes per ranged GET (default 8 MiB).
         :keyword progress_hook: called as ``progress_hook(bytes_verified, total)``.
         :return: the blob's size.

@@ -243,7 +243,9 @@ def check_progress_hook(progress_hook: Any) -> None:
         raise TypeError(f"progress_hook must be callable, not {type(progress_hook).__name__}")
 
 
-def check_concurrency(max_concurrency: int) -> int:
+def check_concurrency(max_concurrency: Optional[int]) -> Optional[int]:
+    if max_concurrency is None:
+        return None
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
         raise TypeError(f"max_concurrency must be an int, not {type(max_concurrency).__name__}")
     if not 1 <= max_concurrency <= MAX_CONCURRENCY:

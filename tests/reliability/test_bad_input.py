@@ -231,7 +231,6 @@ def _cases() -> list[Case]:
         Case(m, "max_concurrency", 0, ValueError),
         Case(m, "max_concurrency", 65, ValueError),
         Case(m, "max_concurrency", "4", TypeError),
-        Case(m, "max_concurrency", None, TypeError),
         Case(m, "part_size", 1, ValueError),
         Case(m, "part_size", "8", TypeError),
         Case(m, "path", None, TypeError),

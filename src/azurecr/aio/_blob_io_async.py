@@ -19,6 +19,7 @@ from azure.core.rest import AsyncHttpResponse, HttpRequest
 from .._blob_io import (
     _ERROR_MAP,
     _HASH_BLOCK,
+    AUTO_CONCURRENCY,
     STREAM_PIECE,
     Opened,
     StagedFile,
@@ -285,6 +286,10 @@ class AsyncBlobFetcher:
         self._kwargs = kwargs
         self.size: Optional[int] = None
 
+    @property
+    def redirected(self) -> bool:
+        return self._direct is not None
+
     async def open(self, start: int = 0, end: Optional[int] = None) -> Opened:
         headers = {}
         if start or end is not None:
@@ -321,16 +326,16 @@ async def download_to_path_async(
     digest: str,
     path: Union[str, os.PathLike[str]],
     *,
-    max_concurrency: int,
+    max_concurrency: Optional[int],
     part_size: int,
     progress_hook: Optional[ProgressHook],
 ) -> int:
     """Async twin of :func:`azurecr._blob_io.download_to_path`."""
     with StagedFile(path) as staged:
-        first_end = None if max_concurrency <= 1 else part_size
+        first_end = None if max_concurrency == 1 else part_size
         opened = await fetcher.open(0, first_end)
         verifier = StreamVerifier(digest, opened.total)
-        if single_stream(opened, max_concurrency):
+        if single_stream(opened, max_concurrency, fetcher.redirected):
             await _sequential(fetcher, opened, staged.fd, verifier, progress_hook)
         else:
             assert opened.total is not None
@@ -340,7 +345,7 @@ async def download_to_path_async(
                 staged.fd,
                 verifier,
                 opened.total,
-                max_concurrency,
+                max_concurrency or AUTO_CONCURRENCY,
                 part_size,
                 progress_hook,
             )
@@ -367,9 +372,13 @@ async def _sequential(
                 if progress_hook is not None:
                     progress_hook(offset, verifier.size)
             await opened.response.close()
-            if opened.end is None or offset >= opened.end:
+            if opened.end is not None and offset < opened.end:
+                raise _ShortBody(offset)
+            if verifier.size is None or offset >= verifier.size:
                 return
-            raise _ShortBody(offset)
+            # the first answer was one part (see download_to_path): the rest in one stream
+            opened = await fetcher.open(offset, verifier.size)
+            continue
         except Exception as exc:  # noqa: BLE001 - transient failures resume, others raise
             await opened.response.close()
             if not (is_transient(exc) or isinstance(exc, _ShortBody)):
