@@ -152,7 +152,8 @@ class TokenCache:
             return entry.token
         if not wanted:  # the bare /v2/ check: only its own token
             return None
-        for (svc, granted), other in self.access_tokens.items():
+        # a snapshot: other threads add tokens while this one looks (the lookup is lock-free)
+        for (svc, granted), other in list(self.access_tokens.items()):
             if svc == service and other.renew_at > now and scope_covers(granted, wanted):
                 return other.token
         return None
@@ -169,7 +170,7 @@ class TokenCache:
     def forget(self, service: str) -> None:
         """Drop every token of ``service`` (after the registry rejected one)."""
         self.refresh_tokens.pop(service, None)
-        for key in [k for k in self.access_tokens if k[0] == service]:
+        for key in [k for k in list(self.access_tokens) if k[0] == service]:
             del self.access_tokens[key]
 
 

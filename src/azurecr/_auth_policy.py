@@ -16,7 +16,7 @@ from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpRequest, HttpResponse
 
 from ._auth_flow import AadTokenStep, ChallengeResponder, FlowStep, HttpStep
-from ._pipeline import token_pipeline_policies
+from ._pipeline import TOKEN_RETRY_METHODS, token_pipeline_policies
 
 __all__ = ["ContainerRegistryChallengePolicy"]
 
@@ -111,7 +111,9 @@ class ContainerRegistryChallengePolicy(HTTPPolicy[HttpRequest, HttpResponse]):
             return credential.get_token(step.scope).token
         assert isinstance(step, HttpStep)
         request = HttpRequest(step.method, step.url, data=step.form, headers=step.headers)
-        response = self._token_pipeline.run(request).http_response
+        response = self._token_pipeline.run(
+            request, retry_on_methods=TOKEN_RETRY_METHODS
+        ).http_response
         response.read()
         return parse_token_response(response.status_code, response.text())
 

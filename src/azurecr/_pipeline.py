@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "SUPPORTED_API_VERSIONS",
     "SDK_MONIKER",
+    "TOKEN_RETRY_METHODS",
     "STREAM_BLOCK_SIZE",
     "check_api_version",
     "normalize_endpoint",
@@ -90,6 +91,11 @@ def token_pipeline_policies(*, is_async: bool = False, **kwargs: Any) -> list[An
         DistributedTracingPolicy(**kwargs),
         HttpLoggingPolicy(**kwargs),
     ]
+
+
+#: Token requests are POSTs, which azure-core never retries; they have no side effect, so a
+#: dropped connection or a 5xx is retried like a GET.
+TOKEN_RETRY_METHODS = frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "POST"})
 
 
 class ClientSettings:

@@ -485,14 +485,29 @@ def _report(hook: Optional[ProgressHook], done: int, total: Optional[int]) -> No
         hook(done, total)
 
 
+def _start(result: UploadResult) -> Generator[Action, Any, str]:
+    """``POST`` a session; azure-core never retries a POST, but a lost one only leaves an
+    unused session behind, so transient failures are retried here (bounded)."""
+    attempts = 0
+    while True:
+        try:
+            location: str = yield Start()
+        except Exception as exc:  # noqa: BLE001 - classified below, re-raised if not ours
+            if not is_transient(exc) or attempts >= MAX_RECOVERIES:
+                raise
+            attempts += 1
+            continue
+        result.session = location
+        return location
+
+
 def _upload_once(
     source: BlobSource,
     result: UploadResult,
     expected_digest: Optional[str],
     progress_hook: Optional[ProgressHook],
 ) -> Generator[Action, Any, UploadResult]:
-    location: str = yield Start()
-    result.session = location
+    location = yield from _start(result)
     confirmed = 0
     current: bytes = yield ReadChunk()
     following = b""
@@ -542,8 +557,7 @@ def _upload_streamed(
     expected_digest: Optional[str],
     progress_hook: Optional[ProgressHook],
 ) -> Generator[Action, Any, UploadResult]:
-    location: str = yield Start()
-    result.session = location
+    location = yield from _start(result)
     offset = 0
     while True:
         try:

@@ -411,3 +411,36 @@ def test_only_seekable_sources_stream() -> None:
     source = open_source(iter([b"x"]), CHUNK)
     with pytest.raises(ValueError):
         next(upload_flow(source, streamed=True))
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_lost_session_start_is_retried(streamed: bool) -> None:
+    data = os.urandom(CHUNK + 1)
+    source = open_source(io.BytesIO(data), CHUNK)
+    reg = FakeRegistry()
+    original = reg.execute
+    failures = {"left": 2}
+
+    def execute(action: Any, src: Any) -> Any:
+        if isinstance(action, Start) and failures["left"]:
+            failures["left"] -= 1
+            raise ServiceResponseError("connection reset before the answer")
+        return original(action, src)
+
+    reg.execute = execute  # type: ignore[method-assign]
+    result = reg.run(upload_flow(source, streamed=streamed), source)
+    assert reg.blobs[result.digest] == data and failures["left"] == 0
+
+
+def test_a_refused_start_is_not_retried_forever() -> None:
+    source = open_source(io.BytesIO(b"x" * 10), CHUNK)
+    reg = FakeRegistry()
+
+    def execute(action: Any, src: Any) -> Any:
+        if isinstance(action, Start):
+            raise ServiceResponseError("down")
+        raise AssertionError(action)
+
+    reg.execute = execute  # type: ignore[method-assign]
+    with pytest.raises(ServiceResponseError):
+        reg.run(upload_flow(source), source)

@@ -22,7 +22,7 @@ from .._auth_policy import (
     rewind_body,
     unreplayable,
 )
-from .._pipeline import token_pipeline_policies
+from .._pipeline import TOKEN_RETRY_METHODS, token_pipeline_policies
 
 __all__ = ["AsyncContainerRegistryChallengePolicy"]
 
@@ -73,7 +73,9 @@ class AsyncContainerRegistryChallengePolicy(AsyncHTTPPolicy[HttpRequest, AsyncHt
             return token.token
         assert isinstance(step, HttpStep)
         request = HttpRequest(step.method, step.url, data=step.form, headers=step.headers)
-        response = (await self._token_pipeline.run(request)).http_response
+        response = (
+            await self._token_pipeline.run(request, retry_on_methods=TOKEN_RETRY_METHODS)
+        ).http_response
         await response.read()
         return parse_token_response(response.status_code, response.text())
 
