@@ -20,6 +20,8 @@ def main(repository: str, keep_tag: str) -> None:
             repository, order_by=ArtifactManifestOrder.LAST_UPDATED_ON_DESCENDING
         )
         for index, manifest in enumerate(manifests):
+            if manifest.digest is None:  # a listing entry always has one; the type allows None
+                continue
             if index < 3 or not manifest.can_delete:
                 print(f"keep    {manifest.digest} {manifest.tags}")
                 continue
