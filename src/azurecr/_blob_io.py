@@ -52,7 +52,7 @@ from ._transfer import (
     session_link,
 )
 
-__all__ = ["BlobFetcher", "StagedFile", "download_to_path", "pwrite_all", "run_upload"]
+__all__ = ["BlobFetcher", "FetchPlan", "StagedFile", "download_to_path", "pwrite_all", "run_upload"]
 
 _ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
 #: Parallel ranged GETs of ``max_concurrency=None`` when the blob comes from another origin.
@@ -290,18 +290,17 @@ def interpret(response: Any, start: int, end: Optional[int], size_hint: Optional
     return Opened(response, 0, total, total)
 
 
-class BlobFetcher:
-    """Opens (ranged) GETs of one blob through the client's pipeline.
+class FetchPlan:
+    """The decisions of a blob fetcher, shared by the sync and async ones (no I/O): which
+    request to send for a range, when an answer means "ask again differently", and what a
+    good answer tells about the blob.
 
     The first answer tells where the registry redirected (ACR: a SAS URL on blob storage);
     later ranges go straight there, without the registry's token (the challenge policy
     strips it off-origin, and azure-core's redirect handling does too).
     """
 
-    def __init__(
-        self, client: Any, endpoint: str, repository: str, digest: str, **kwargs: Any
-    ) -> None:
-        self._client = client
+    def __init__(self, endpoint: str, repository: str, digest: str, **kwargs: Any) -> None:
         self._endpoint = endpoint
         self._path = f"/v2/{repository}/blobs/{digest}"
         self._direct: Optional[str] = None
@@ -313,35 +312,62 @@ class BlobFetcher:
         """Whether the registry sent the blob from another origin (ACR: blob storage)."""
         return self._direct is not None
 
-    def open(self, start: int = 0, end: Optional[int] = None) -> Opened:
-        """GET bytes ``[start, end)`` (``end`` None: to the end)."""
+    def request(self, start: int, end: Optional[int]) -> HttpRequest:
+        """The GET of bytes ``[start, end)`` (``end`` None: to the end)."""
         headers = {}
         if start or end is not None:
             headers["Range"] = range_header(start, None if end is None else end - 1)
-        url = self._direct or self._path
-        request = HttpRequest("GET", url, headers=headers)
-        response = self._client._send_request(request, stream=True, **self._kwargs)
-        if self._direct is not None and response.status_code == 403:
-            # an expired SAS URL: ask the registry for a fresh one
-            response.close()
-            self._direct = None
-            return self.open(start, end)
-        if response.status_code == 416 and start == 0 and end is not None:
-            # a range of an empty blob is not satisfiable: ask for the whole (empty) blob
-            response.close()
-            return self.open(0, None)
-        raise_for_status(response, (200, 206))
+        return HttpRequest("GET", self._direct or self._path, headers=headers)
+
+    def ask_again(
+        self, status: int, start: int, end: Optional[int]
+    ) -> Optional[tuple[int, Optional[int]]]:
+        """The range to ask for instead, when an answer calls for another try, else None."""
+        if self._direct is not None and status == 403:
+            self._direct = None  # an expired SAS URL: ask the registry for a fresh one
+            return start, end
+        if status == 416 and start == 0 and end is not None:
+            return 0, None  # a range of an empty blob is not satisfiable: ask for all of it
+        return None
+
+    def accept(self, response: Any, start: int, end: Optional[int]) -> Opened:
+        """Check a 200/206 answer and learn from it (storage URL, total size).
+
+        :raises ~azure.core.exceptions.HttpResponseError: for a range not asked for (the
+            caller closes the response).
+        """
         final = str(response.request.url)
         if not same_origin(final, self._endpoint):
             self._direct = final
-        try:
-            opened = interpret(response, start, end, self.size)
-        except HttpResponseError:
-            response.close()
-            raise
+        opened = interpret(response, start, end, self.size)
         if opened.total is not None:
             self.size = opened.total
         return opened
+
+
+class BlobFetcher(FetchPlan):
+    """Opens (ranged) GETs of one blob through the sync client's pipeline."""
+
+    def __init__(
+        self, client: Any, endpoint: str, repository: str, digest: str, **kwargs: Any
+    ) -> None:
+        super().__init__(endpoint, repository, digest, **kwargs)
+        self._client = client
+
+    def open(self, start: int = 0, end: Optional[int] = None) -> Opened:
+        """GET bytes ``[start, end)`` (``end`` None: to the end)."""
+        request = self.request(start, end)
+        response = self._client._send_request(request, stream=True, **self._kwargs)
+        again = self.ask_again(response.status_code, start, end)
+        if again is not None:
+            response.close()
+            return self.open(*again)
+        raise_for_status(response, (200, 206))
+        try:
+            return self.accept(response, start, end)
+        except HttpResponseError:
+            response.close()
+            raise
 
 
 def iter_body(response: HttpResponse) -> Iterator[bytes]:
@@ -450,9 +476,7 @@ def _sequential(
                 if progress_hook is not None:
                     progress_hook(offset, verifier.size)
             opened.response.close()
-            if opened.end is not None and offset < opened.end:
-                raise _ShortBody(offset)
-            if verifier.size is None or offset >= verifier.size:
+            if download_complete(opened, offset, verifier.size):
                 return
             # the first answer was one part (see download_to_path): the rest in one stream
             opened = fetcher.open(offset, verifier.size)
@@ -477,6 +501,18 @@ class _ShortBody(DigestValidationError):
             actual=f"{offset} bytes",
         )
         self.offset = offset
+
+
+def download_complete(opened: Opened, offset: int, size: Optional[int]) -> bool:
+    """After an answer's body ended at ``offset``: True when the blob is complete, False
+    when only a first part was asked for and the rest is due.
+
+    :raises _ShortBody: when the answer stopped before its announced end (resumed by the
+        caller, or raised once the resumes are spent).
+    """
+    if opened.end is not None and offset < opened.end:
+        raise _ShortBody(offset)
+    return size is None or offset >= size
 
 
 def pwrite_all(fd: int, data: bytes, offset: int) -> None:

@@ -14,17 +14,18 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Optional, Union
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, map_error
-from azure.core.rest import AsyncHttpResponse, HttpRequest
+from azure.core.rest import AsyncHttpResponse
 
 from .._blob_io import (
     _ERROR_MAP,
     _HASH_BLOCK,
     AUTO_CONCURRENCY,
     STREAM_PIECE,
+    FetchPlan,
     Opened,
     StagedFile,
     _ShortBody,
-    interpret,
+    download_complete,
     pwrite_all,
     single_stream,
 )
@@ -53,8 +54,6 @@ from .._transfer import (
     is_transient,
     open_source,
     parse_upload_range,
-    range_header,
-    same_origin,
     session_link,
 )
 
@@ -273,48 +272,28 @@ async def raise_for_status_async(response: AsyncHttpResponse, ok: tuple[int, ...
         raise HttpResponseError(response=response)
 
 
-class AsyncBlobFetcher:
-    """Async twin of :class:`azurecr._blob_io.BlobFetcher`."""
+class AsyncBlobFetcher(FetchPlan):
+    """Async twin of :class:`azurecr._blob_io.BlobFetcher` (decisions in ``FetchPlan``)."""
 
     def __init__(
         self, client: Any, endpoint: str, repository: str, digest: str, **kwargs: Any
     ) -> None:
+        super().__init__(endpoint, repository, digest, **kwargs)
         self._client = client
-        self._endpoint = endpoint
-        self._path = f"/v2/{repository}/blobs/{digest}"
-        self._direct: Optional[str] = None
-        self._kwargs = kwargs
-        self.size: Optional[int] = None
-
-    @property
-    def redirected(self) -> bool:
-        return self._direct is not None
 
     async def open(self, start: int = 0, end: Optional[int] = None) -> Opened:
-        headers = {}
-        if start or end is not None:
-            headers["Range"] = range_header(start, None if end is None else end - 1)
-        request = HttpRequest("GET", self._direct or self._path, headers=headers)
+        request = self.request(start, end)
         response = await self._client._send_request(request, stream=True, **self._kwargs)
-        if self._direct is not None and response.status_code == 403:
+        again = self.ask_again(response.status_code, start, end)
+        if again is not None:
             await response.close()
-            self._direct = None
-            return await self.open(start, end)
-        if response.status_code == 416 and start == 0 and end is not None:
-            await response.close()
-            return await self.open(0, None)
+            return await self.open(*again)
         await raise_for_status_async(response, (200, 206))
-        final = str(response.request.url)
-        if not same_origin(final, self._endpoint):
-            self._direct = final
         try:
-            opened = interpret(response, start, end, self.size)
+            return self.accept(response, start, end)
         except HttpResponseError:
             await response.close()
             raise
-        if opened.total is not None:
-            self.size = opened.total
-        return opened
 
 
 def aiter_body(response: Any) -> AsyncIterator[bytes]:
@@ -372,9 +351,7 @@ async def _sequential(
                 if progress_hook is not None:
                     progress_hook(offset, verifier.size)
             await opened.response.close()
-            if opened.end is not None and offset < opened.end:
-                raise _ShortBody(offset)
-            if verifier.size is None or offset >= verifier.size:
+            if download_complete(opened, offset, verifier.size):
                 return
             # the first answer was one part (see download_to_path): the rest in one stream
             opened = await fetcher.open(offset, verifier.size)
