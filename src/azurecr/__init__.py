@@ -1,5 +1,7 @@
 """azurecr: a client for the Azure Container Registry data plane."""
 
+from ._artifact_logic import ArtifactFile, PulledArtifact, PulledFile
+from ._artifacts import copy_artifact
 from ._audience import ContainerRegistryAudience
 from ._container_registry_client import ContainerRegistryClient
 from ._digest import Digest
@@ -32,6 +34,7 @@ from ._version import VERSION
 __version__ = VERSION
 
 __all__ = [
+    "ArtifactFile",
     "ArtifactArchitecture",
     "ArtifactManifestOrder",
     "ArtifactManifestProperties",
@@ -55,6 +58,9 @@ __all__ = [
     "OciImageIndex",
     "OciImageManifest",
     "OciPlatform",
+    "PulledArtifact",
+    "PulledFile",
     "Reference",
     "RepositoryProperties",
+    "copy_artifact",
 ]

@@ -1,0 +1,401 @@
+"""Whole artifacts over the blob and manifest primitives, sync: push, pull, copy, referrers.
+
+The decisions live in ``_artifact_logic`` (shared with ``aio/_artifacts_async``); this module
+only runs the requests, in a bounded pool of threads.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from functools import partial
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, cast
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.core.paging import ItemPaged
+from azure.core.rest import HttpRequest, HttpResponse
+
+from . import _artifact_logic as alogic
+from ._artifact_logic import ArtifactFile, CopyNode, CopyPlan, Progress, PulledArtifact
+from ._blob_io import raise_for_status
+from ._digest import Digest
+from ._errors import BlobUploadError
+from ._generated.operations._container_registry_operations import (
+    build_get_referrers_request,
+)
+from ._oci_models import OciDescriptor, OciImageIndex
+from ._reference import validate_digest, validate_repository
+from ._transfer import ProgressHook
+
+if TYPE_CHECKING:
+    from ._container_registry_client import ContainerRegistryClient
+    from ._download_stream import DownloadBlobStream
+
+__all__ = ["copy_artifact"]
+
+T = TypeVar("T")
+MAX_INDEX_DEPTH = 8
+COPY_ATTEMPTS = 3
+
+
+def run_all(tasks: list[Callable[[], T]], max_concurrency: int) -> list[T]:
+    """Run ``tasks`` on at most ``max_concurrency`` threads; results in order. The first
+    failure cancels what has not started, waits for what runs, and is raised."""
+    if max_concurrency == 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(min(max_concurrency, len(tasks)), "azurecr-artifact") as pool:
+        futures = [pool.submit(task) for task in tasks]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        failed = next((f for f in futures if not f.cancelled() and f.exception()), None)
+        if failed is not None:
+            raise failed.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
+
+
+# ----------------------------------------------------------------------------- push
+def resolve_subject(
+    client: ContainerRegistryClient,
+    repository: str,
+    subject: Union[str, OciDescriptor, None],
+    **kwargs: Any,
+) -> Optional[OciDescriptor]:
+    if subject is None or isinstance(subject, OciDescriptor):
+        return subject
+    result = client.get_manifest(repository, subject, **kwargs)
+    return OciDescriptor(
+        media_type=result.media_type, digest=result.digest, size=len(result.content)
+    )
+
+
+def push_artifact(
+    client: ContainerRegistryClient,
+    repository: str,
+    files: Iterable[Union[str, os.PathLike[str], ArtifactFile]],
+    *,
+    config: Union[ArtifactFile, bytes, Mapping[str, Any], None],
+    config_media_type: Optional[str],
+    artifact_type: Optional[str],
+    annotations: Optional[Mapping[str, str]],
+    tag: Optional[str],
+    subject: Union[str, OciDescriptor, None],
+    max_concurrency: int,
+    progress_hook: Optional[ProgressHook],
+    **kwargs: Any,
+) -> Digest:
+    concurrency, plan = alogic.check_push(
+        repository,
+        files,
+        config=config,
+        config_media_type=config_media_type,
+        artifact_type=artifact_type,
+        annotations=annotations,
+        tag=tag,
+        subject=subject,
+        max_concurrency=max_concurrency,
+        progress_hook=progress_hook,
+    )
+    subject_descriptor = resolve_subject(client, repository, subject, **kwargs)
+    progress = Progress(plan.total, progress_hook)
+
+    def push(job: alogic.BlobJob) -> OciDescriptor:
+        part = progress.part()
+        if job.data is not None:
+            digest, size = client.upload_blob(repository, job.data, progress_hook=part, **kwargs)
+        else:
+            assert job.path is not None
+            digest, size = alogic.file_digest(job.path)
+            with open(job.path, "rb") as f:
+                client.upload_blob(repository, f, digest=digest, progress_hook=part, **kwargs)
+        part(size, size)  # a blob the registry had reports nothing while "uploading"
+        return job.descriptor(digest, size)
+
+    descriptors = run_all([partial(push, job) for job in plan.jobs], concurrency)
+    manifest = alogic.build_manifest(plan, descriptors, subject_descriptor)
+    return Digest(client.set_manifest(repository, manifest, tag=tag, **kwargs))
+
+
+# ----------------------------------------------------------------------------- pull
+def pull_artifact(
+    client: ContainerRegistryClient,
+    repository: str,
+    reference: str,
+    directory: Union[str, os.PathLike[str]],
+    *,
+    platform: Any,
+    max_concurrency: int,
+    progress_hook: Optional[ProgressHook],
+    **kwargs: Any,
+) -> PulledArtifact:
+    concurrency, wanted, root = alogic.check_pull(
+        repository, reference, directory, platform, max_concurrency, progress_hook
+    )
+    result = client.get_manifest(repository, reference, **kwargs)
+    entry = alogic.platform_entry(result, wanted)
+    if entry is not None:
+        result = client.get_manifest(repository, entry.digest, **kwargs)
+    model = alogic.image_model(result, f"{repository}:{reference}")
+    targets = alogic.pull_targets(model)
+    unique = {descriptor.digest: descriptor for descriptor, _ in targets}
+    progress = Progress(sum(d.size for d in unique.values()), progress_hook)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".azurecr-pull-", dir=root))
+    try:
+        staged: dict[str, Path] = {d: staging / str(i) for i, d in enumerate(unique)}
+
+        def fetch(digest: str) -> None:
+            client.download_blob_to_file(
+                repository, digest, staged[digest], progress_hook=progress.part(), **kwargs
+            )
+
+        run_all([partial(fetch, d) for d in unique], concurrency)
+        files = alogic.place_files(root, targets, staged)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return PulledArtifact(Digest(result.digest), model, files)
+
+
+# ----------------------------------------------------------------------------- copy
+class _RemoteReader:
+    """A blob of the source registry as a readable, opened on the first read (so nothing is
+    requested when the destination already has the blob)."""
+
+    def __init__(self, open_stream: Callable[[], DownloadBlobStream]) -> None:
+        self._open = open_stream
+        self._stream: Optional[DownloadBlobStream] = None
+
+    def read(self, n: int = -1) -> bytes:
+        if self._stream is None:
+            self._stream = self._open()
+        return self._stream.read(n)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+def _pair(value: Any, what: str) -> tuple[ContainerRegistryClient, str]:
+    from ._container_registry_client import ContainerRegistryClient
+
+    return alogic.check_pair(value, what, ContainerRegistryClient)
+
+
+def copy_artifact(
+    source: tuple[ContainerRegistryClient, str],
+    reference: str,
+    destination: tuple[ContainerRegistryClient, str],
+    *,
+    tags: Optional[Iterable[str]] = None,
+    include_referrers: bool = False,
+    max_concurrency: int = 4,
+    progress_hook: Optional[ProgressHook] = None,
+    **kwargs: Any,
+) -> Digest:
+    """Copy an artifact (a manifest, or an index with all its children, and their blobs)
+    from one repository to another, in the same registry or another one.
+
+    Within one registry blobs are mounted (no bytes move). Across registries each blob
+    streams from the source to the destination without touching disk, in bounded memory
+    (a few MiB per blob in flight), and is verified against its digest on the way. Manifests
+    are copied byte for byte, so their digests are unchanged. What the destination already
+    has is skipped.
+
+    :param source: the client and repository to copy from.
+    :type source: tuple[~azurecr.ContainerRegistryClient, str]
+    :param str reference: the tag or digest to copy.
+    :param destination: the client and repository to copy to.
+    :type destination: tuple[~azurecr.ContainerRegistryClient, str]
+    :keyword tags: tags to set at the destination (default: the source tag when
+        ``reference`` is a tag; none for a digest).
+    :paramtype tags: list[str] or None
+    :keyword bool include_referrers: also copy the artifacts that refer to the copied
+        manifests (signatures, SBOMs), and theirs, through the OCI referrers API or its tag
+        schema fallback.
+    :keyword int max_concurrency: blobs transferred at once (default 4).
+    :keyword progress_hook: called as ``progress_hook(bytes_done, bytes_total)`` over all
+        blobs.
+    :return: the digest of the copied manifest.
+    :rtype: ~azurecr.Digest
+    :raises TypeError: for a source or destination that is not a ``(client, repository)``
+        pair, or other arguments of the wrong type (before any request).
+    :raises ValueError: for invalid names or references (before any request), or a manifest
+        of a media type that cannot be copied.
+    :raises ~azurecr.DigestValidationError: when content does not match its digest.
+    :raises ~azure.core.exceptions.ResourceNotFoundError: when the source does not exist.
+    """
+    src, src_repo = _pair(source, "source")
+    dst, dst_repo = _pair(destination, "destination")
+    tag_list, concurrency = alogic.check_copy(
+        src_repo, reference, tags, include_referrers, max_concurrency, progress_hook
+    )
+
+    plan = CopyPlan()
+    seen: set[str] = set()
+
+    def visit(ref: str, depth: int) -> CopyNode:
+        if depth > MAX_INDEX_DEPTH:
+            raise ValueError(f"manifests nest deeper than {MAX_INDEX_DEPTH} levels")
+        result = src.get_manifest(src_repo, ref, **kwargs)
+        node = CopyNode(Digest(result.digest), result.media_type, result.content)
+        if node.digest in seen:
+            return node
+        seen.add(node.digest)
+        for child in alogic.copy_children(result, plan):
+            visit(child.digest, depth + 1)
+        plan.manifests.append(node)
+        if include_referrers:
+            for referrer in list_referrers(src, src_repo, node.digest, **kwargs):
+                visit(referrer.digest, depth + 1)
+        return node
+
+    root = visit(reference, 0)
+    same = alogic.same_registry(src.endpoint, dst.endpoint)
+    progress = Progress(plan.total, progress_hook)
+
+    def copy_blob(descriptor: OciDescriptor) -> None:
+        part = progress.part()
+        if same and src_repo == dst_repo:
+            part(descriptor.size, descriptor.size)
+            return
+        if same and dst.mount_blob(dst_repo, descriptor.digest, src_repo, **kwargs):
+            part(descriptor.size, descriptor.size)
+            return
+        for attempt in range(1, COPY_ATTEMPTS + 1):
+            reader = _RemoteReader(lambda: src.download_blob(src_repo, descriptor.digest, **kwargs))
+            try:
+                dst.upload_blob(
+                    dst_repo,
+                    cast(IO[bytes], reader),
+                    digest=descriptor.digest,
+                    progress_hook=part,
+                    **kwargs,
+                )
+                break
+            except BlobUploadError:
+                # the destination lost the upload session: stream the blob again
+                if attempt == COPY_ATTEMPTS:
+                    raise
+            finally:
+                reader.close()
+        part(descriptor.size, descriptor.size)
+
+    run_all([partial(copy_blob, d) for d in plan.blobs.values()], concurrency)
+    for node in plan.manifests:
+        if not dst.manifest_exists(dst_repo, node.digest, **kwargs):
+            dst.set_manifest(dst_repo, node.content, media_type=node.media_type, **kwargs)
+    for tag in tag_list:
+        dst.set_manifest(dst_repo, root.content, media_type=root.media_type, tag=tag, **kwargs)
+    return root.digest
+
+
+# ----------------------------------------------------------------------------- referrers
+def _get_referrers(
+    client: ContainerRegistryClient,
+    repository: str,
+    digest: str,
+    artifact_type: Optional[str],
+    link: Optional[str] = None,
+    **kwargs: Any,
+) -> Optional[HttpResponse]:
+    """One page of the referrers API (the generated layer cannot read its OCI index media
+    type, so the request is built from the spec and sent raw); None when the registry has no
+    referrers API (404)."""
+    if link is None:
+        request = build_get_referrers_request(repository, digest, artifact_type=artifact_type)
+    else:
+        request = HttpRequest("GET", link)
+    response = cast(HttpResponse, client._client._send_request(request, **kwargs))
+    if response.status_code == 404 and link is None:
+        response.close()
+        client._referrers_api = False
+        return None
+    raise_for_status(response, (200,))
+    client._referrers_api = True
+    return response
+
+
+def list_referrers(
+    client: ContainerRegistryClient,
+    repository: str,
+    digest: str,
+    *,
+    artifact_type: Optional[str] = None,
+    **kwargs: Any,
+) -> ItemPaged[OciDescriptor]:
+    validate_repository(repository)
+    validate_digest(digest)
+    alogic.check_artifact_type(artifact_type)
+    endpoint = client.endpoint
+
+    def get_next(link: Optional[str]) -> tuple[list[OciDescriptor], Optional[str]]:
+        response = _get_referrers(client, repository, digest, artifact_type, link, **kwargs)
+        if response is None:
+            items = fallback_referrers(client, repository, digest, artifact_type, **kwargs)
+            return items, None
+        return alogic.referrers_page(response.content, response.headers, artifact_type, endpoint)
+
+    def extract_data(
+        page: tuple[list[OciDescriptor], Optional[str]],
+    ) -> tuple[Optional[str], Iterator[OciDescriptor]]:
+        items, link = page
+        return link, iter(items)
+
+    return ItemPaged(get_next, extract_data)
+
+
+def fallback_referrers(
+    client: ContainerRegistryClient,
+    repository: str,
+    digest: str,
+    artifact_type: Optional[str],
+    **kwargs: Any,
+) -> list[OciDescriptor]:
+    """The referrers tag schema: the index tagged ``<alg>-<hex>`` lists the referrers."""
+    try:
+        result = client.get_manifest(repository, alogic.referrers_tag(digest), **kwargs)
+    except ResourceNotFoundError:
+        return []
+    return alogic.filter_referrers(alogic.referrers_from_index(result.content), artifact_type)
+
+
+def referrers_api_supported(
+    client: ContainerRegistryClient, repository: str, digest: str, **kwargs: Any
+) -> bool:
+    """Whether the registry has the referrers API (asked once per client)."""
+    if client._referrers_api is None:
+        response = _get_referrers(client, repository, digest, None, **kwargs)
+        if response is not None:
+            response.close()
+    return bool(client._referrers_api)
+
+
+def update_referrers_fallback(
+    client: ContainerRegistryClient,
+    repository: str,
+    subject: OciDescriptor,
+    referrer: OciDescriptor,
+    **kwargs: Any,
+) -> None:
+    """Add ``referrer`` to the fallback index of ``subject`` (tag ``<alg>-<hex>``)."""
+    tag = alogic.referrers_tag(subject.digest)
+    existing: Optional[OciImageIndex] = None
+    try:
+        result = client.get_manifest(repository, tag, **kwargs)
+    except ResourceNotFoundError:
+        pass
+    else:
+        if not isinstance(result.model, OciImageIndex):
+            raise ValueError(
+                f"the tag {tag!r} (the referrers fallback of {subject.digest}) is not an OCI "
+                "image index; refusing to overwrite it"
+            )
+        existing = result.model
+    updated = alogic.with_referrer(existing, referrer)
+    if updated is not None:
+        client.set_manifest(repository, updated, tag=tag, **kwargs)
