@@ -13,7 +13,9 @@
     bed.storage_endpoint                      # "https://localhost:<port>": fake blob storage
     bed.set_blob_redirect(True)               # blob GETs -> 307 to signed storage URLs
     bed.set_tamper("blobs" | "manifests" | None)   # one byte of each such GET body changed
+    bed.set_referrers_api(False)              # behave like plain distribution (no referrers)
     bed.traffic(clear=...), bed.storage_traffic(clear=...), bed.clear_traffic()
+    bed.upload_stats(clear=...)               # blob upload sessions / requests in flight
     bed.stop()
 
 The service runs in a child process (``python -m tests.testbed serve``) which itself runs
@@ -248,15 +250,25 @@ class TestBed:
         ``None``: off."""
         self._admin_request("/_testbed/config", {"tamper": what})
 
+    def set_referrers_api(self, enabled: bool) -> None:
+        """On (the default): the service answers the OCI 1.1 referrers API
+        ``GET /v2/<name>/referrers/<digest>`` itself (from the registry's storage) and adds
+        ``OCI-Subject`` to a successful manifest PUT whose body has a ``subject``. Off: like
+        plain distribution 2.8, the referrers URL goes to the registry (``404 page not
+        found``, text/plain, no auth challenge) and no ``OCI-Subject`` is added."""
+        self._admin_request("/_testbed/config", {"referrers_api": enabled})
+
     def config(self) -> dict[str, Any]:
         """The service's current test settings (anonymous_pull, token TTLs, blob_redirect,
-        redirect_origin, sas_ttl, tamper)."""
+        redirect_origin, sas_ttl, tamper, referrers_api)."""
         result: dict[str, Any] = self._admin_request("/_testbed/config")
         return result
 
     def traffic(self, *, clear: bool = False) -> list[dict[str, Any]]:
         """Requests the service received since the last clear: dicts with ``method``,
-        ``path``, ``status``, ``body_bytes`` and ``authorization`` (the scheme only).
+        ``path`` (decoded), ``query`` (raw query string, e.g. ``mount=sha256%3A..&from=a``),
+        ``status``, ``body_bytes`` (request body bytes received, e.g. blob bytes of a
+        PATCH/PUT) and ``authorization`` (the scheme only).
         ``clear`` empties this log only (not :meth:`storage_traffic`)."""
         if clear:
             result = self._admin_request("/_testbed/traffic", {"clear": "traffic"})
@@ -279,8 +291,24 @@ class TestBed:
         return log
 
     def clear_traffic(self) -> None:
-        """Empty both traffic logs."""
+        """Empty both traffic logs and reset :meth:`upload_stats`."""
         self._admin_request("/_testbed/traffic", {"clear": "all"})
+
+    def upload_stats(self, clear: bool = False) -> dict[str, int]:
+        """Blob upload sessions seen since the last reset. A session opens when
+        ``POST /v2/<name>/blobs/uploads/`` gets 202 (id: last path segment of its Location)
+        and closes when its ``PUT`` gets 201 (completed), a ``DELETE`` of it, or any 4xx/5xx
+        on it. Keys: ``max_open_sessions``, ``max_requests_in_flight`` (PATCH/PUT on
+        sessions at once), ``sessions_opened``, ``sessions_completed``, and the current
+        ``open_sessions`` / ``requests_in_flight``. A reset (``clear``, or
+        :meth:`clear_traffic`) forgets the sessions open until then: they are not counted
+        afterwards. ``clear`` returns the stats from before the reset."""
+        if clear:
+            result = self._admin_request("/_testbed/traffic", {"clear": "uploads"})
+        else:
+            result = self._admin_request("/_testbed/traffic")
+        stats: dict[str, int] = result["upload_stats"]
+        return stats
 
     @property
     def anonymous_pull(self) -> bool:

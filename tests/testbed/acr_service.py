@@ -21,6 +21,12 @@ Test modes (``POST /_testbed/config``, all off by default):
                  on the fake blob storage origin (``blob_storage.py``), like ACR.
 * ``tamper``     ``"blobs"`` / ``"manifests"``: one byte of every such GET body is changed
                  on the way out (headers untouched), to exercise digest validation.
+
+``referrers_api`` (on by default): the OCI 1.1 referrers API ``GET /v2/<name>/referrers/
+<digest>`` is answered here from the registry's storage, and a manifest PUT with a ``subject``
+gets ``OCI-Subject``; off, both go to distribution as they are (it has neither: 404).
+
+Blob upload sessions are observed (``UploadTracker``) so tests can assert push concurrency.
 """
 
 from __future__ import annotations
@@ -83,6 +89,16 @@ HOP_BY_HOP = {
 JSON_CT = "application/json; charset=utf-8"
 MANIFEST_PATH = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<ref>[^/]+)$")
 BLOB_PATH = re.compile(r"^/v2/(?P<name>.+)/blobs/(?P<digest>sha256:[0-9a-f]{64})$")
+REFERRERS_PATH = re.compile(r"^/v2/(?P<name>.+)/referrers/(?P<digest>[^/]+)$")
+UPLOAD_START_PATH = re.compile(r"^/v2/(?P<name>.+)/blobs/uploads/?$")
+UPLOAD_SESSION_PATH = re.compile(r"^/v2/(?P<name>.+)/blobs/uploads/(?P<id>[^/]+)$")
+# distribution's repository name grammar (reference.NameRegexp, without a domain)
+NAME_RE = re.compile(
+    r"^[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*)*$"
+)
+DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+OCI_INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # distribution's own limit
 HOST_RE = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 ATTRS = ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")
@@ -105,11 +121,70 @@ def parse_scope(scope: str) -> tuple[str, str, list[str]] | None:
     return typ, name, [a for a in actions.split(",") if a]
 
 
+def valid_digest(value: str) -> bool:
+    """Digest syntax (OCI image spec), and the exact hex length for the known algorithms."""
+    if not DIGEST_RE.match(value):
+        return False
+    algo, _, encoded = value.partition(":")
+    length = DIGEST_HEX_LENGTHS.get(algo)
+    return length is None or (
+        len(encoded) == length and all(c in "0123456789abcdef" for c in encoded)
+    )
+
+
 def split_scopes(values: list[str]) -> list[str]:
     out: list[str] = []
     for v in values:
         out.extend(s for s in v.split(" ") if s)
     return out
+
+
+class UploadTracker:
+    """Blob upload sessions as seen at the service: open from the ``POST .../blobs/uploads/``
+    answered 202 (id: the Location's last path segment) until its ``PUT`` gets 201, a
+    ``DELETE`` of it, or any 4xx/5xx on it. Also counts PATCH/PUT requests on sessions in
+    flight. Maxima are since the last :meth:`clear`, which also forgets the open sessions
+    (one abandoned by an earlier test must not count for the next)."""
+
+    def __init__(self) -> None:
+        self.open: set[str] = set()
+        self.in_flight = 0
+        self.clear()
+
+    def clear(self) -> None:
+        self.open.clear()
+        self.max_open_sessions = 0
+        self.max_requests_in_flight = self.in_flight
+        self.sessions_opened = 0
+        self.sessions_completed = 0
+
+    def opened(self, session_id: str) -> None:
+        self.open.add(session_id)
+        self.sessions_opened += 1
+        self.max_open_sessions = max(self.max_open_sessions, len(self.open))
+
+    def closed(self, session_id: str, *, completed: bool) -> None:
+        if session_id in self.open:
+            self.open.discard(session_id)
+            if completed:
+                self.sessions_completed += 1
+
+    def request_started(self) -> None:
+        self.in_flight += 1
+        self.max_requests_in_flight = max(self.max_requests_in_flight, self.in_flight)
+
+    def request_done(self) -> None:
+        self.in_flight -= 1
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "max_open_sessions": self.max_open_sessions,
+            "max_requests_in_flight": self.max_requests_in_flight,
+            "sessions_opened": self.sessions_opened,
+            "sessions_completed": self.sessions_completed,
+            "open_sessions": len(self.open),
+            "requests_in_flight": self.in_flight,
+        }
 
 
 @dataclass
@@ -164,6 +239,9 @@ class ServiceState:
         self.sas_ttl = DEFAULT_SAS_TTL
         self.tamper: str | None = None
         self.storage_traffic: list[dict[str, Any]] = []
+        # OCI 1.1 referrers API + OCI-Subject (off: behave like plain distribution 2.8)
+        self.referrers_api = True
+        self.uploads = UploadTracker()
 
     @property
     def redirect_origin(self) -> str:
@@ -869,9 +947,101 @@ async def _blob_redirect(
     )
 
 
+def handle_referrers(request: web.Request, name: str, digest: str) -> web.Response:
+    """OCI 1.1 ``GET /v2/<name>/referrers/<digest>[?artifactType=..][&n=..&last=..]``: an
+    image index of the manifests in ``name`` whose ``subject`` is ``digest``; never 404
+    (no referrers, or no such repository: an empty index); 400 for a bad name or digest;
+    authorized like the other /v2 reads (``repository:<name>:pull``)."""
+    st = state_of(request)
+    if request.method not in ("GET", "HEAD"):
+        return acr_error(
+            405, "UNSUPPORTED", "The operation is unsupported.", headers={"Allow": "GET, HEAD"}
+        )
+    if len(name) > 255 or not NAME_RE.match(name):
+        return acr_error(400, "NAME_INVALID", "invalid repository name", {"name": name[:300]})
+    try:
+        authorize(request, "repository", name, "pull")
+    except Denied as d:
+        return d.response
+    if not valid_digest(digest):
+        return acr_error(400, "DIGEST_INVALID", "provided digest is invalid", {"digest": digest})
+    items = st.storage.referrers(name, digest)
+    headers = {"Content-Type": OCI_INDEX_TYPE}
+    artifact_type = request.query.get("artifactType")
+    if artifact_type:
+        items = [i for i in items if i.get("artifactType") == artifact_type]
+        headers["OCI-Filters-Applied"] = "artifactType"
+    n = _int(request.query.get("n"))
+    if n is not None and n > 0:  # paging only when asked for
+        last = request.query.get("last")
+        if last:
+            items = [i for i in items if i["digest"] > last]
+        if len(items) > n:
+            items = items[:n]
+            query = f"n={n}&last={quote(items[-1]['digest'], safe='')}"
+            if artifact_type:
+                query += f"&artifactType={quote(artifact_type, safe='')}"
+            headers["Link"] = f'<{request.rel_url.raw_path}?{query}>; rel="next"'
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX_TYPE, "manifests": items}
+    return web.Response(status=200, body=json.dumps(index).encode(), headers=headers)
+
+
+def _subject_digest(body: bytes) -> str | None:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    subject = doc.get("subject") if isinstance(doc, dict) else None
+    digest = subject.get("digest") if isinstance(subject, dict) else None
+    return digest if isinstance(digest, str) and digest else None
+
+
 async def handle_v2(request: web.Request) -> web.StreamResponse:
     st = state_of(request)
     raw_path = request.rel_url.raw_path
+    referrers = REFERRERS_PATH.match(raw_path)
+    if referrers and st.referrers_api:
+        return handle_referrers(
+            request, unquote(referrers.group("name")), unquote(referrers.group("digest"))
+        )
+    session = UPLOAD_SESSION_PATH.match(raw_path)
+    counted = session is not None and request.method in ("PATCH", "PUT")
+    if counted:
+        st.uploads.request_started()
+    try:
+        return await _handle_v2(request, st, raw_path, session)
+    finally:
+        if counted:
+            st.uploads.request_done()
+
+
+def _track_upload(
+    request: web.Request,
+    st: ServiceState,
+    raw_path: str,
+    session: re.Match[str] | None,
+    status: int,
+    location: str | None,
+) -> None:
+    """Upload session bookkeeping, done once the registry answered (before we relay it)."""
+    if session is not None:
+        sid = unquote(session.group("id"))
+        if request.method == "PUT" and status == 201:
+            st.uploads.closed(sid, completed=True)
+        elif request.method == "DELETE" or status >= 400:
+            st.uploads.closed(sid, completed=False)
+    elif request.method == "POST" and status == 202 and UPLOAD_START_PATH.match(raw_path):
+        sid = (location or "").split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if sid:
+            st.uploads.opened(unquote(sid))
+
+
+async def _handle_v2(
+    request: web.Request,
+    st: ServiceState,
+    raw_path: str,
+    session: re.Match[str] | None,
+) -> web.StreamResponse:
     m = MANIFEST_PATH.match(raw_path)
     name = unquote(m.group("name")) if m else None
     ref = unquote(m.group("ref")) if m else None
@@ -896,7 +1066,8 @@ async def handle_v2(request: web.Request) -> web.StreamResponse:
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
     data: Any = None
     if request.body_exists:
-        data = _counted_body(request)
+        # a manifest PUT's body is kept (it is small) to see its subject
+        data = _counted_body(request, keep=bool(m and request.method == "PUT"))
         if request.content_length is not None:
             headers.append(("Content-Length", str(request.content_length)))
     elif request.method in ("PUT", "POST", "PATCH"):
@@ -921,6 +1092,11 @@ async def handle_v2(request: web.Request) -> web.StreamResponse:
             if lk in ("location", "www-authenticate", "link"):
                 v = _rewrite(st, v, origin)
             resp.headers.add(k, v)
+        _track_upload(request, st, raw_path, session, up.status, up.headers.get("Location"))
+        if m and request.method == "PUT" and up.status == 201 and st.referrers_api:
+            subject = _subject_digest(b"".join(request.get("body_chunks") or []))
+            if subject is not None:
+                resp.headers["OCI-Subject"] = subject
         has_length = up.content_length is not None and "Content-Length" in up.headers
         if has_length:
             resp.content_length = up.content_length
@@ -949,11 +1125,18 @@ async def handle_v2(request: web.Request) -> web.StreamResponse:
         return resp
 
 
-async def _counted_body(request: web.Request) -> Any:
-    """Stream the request body through, counting its bytes for the traffic log."""
+async def _counted_body(request: web.Request, *, keep: bool = False) -> Any:
+    """Stream the request body through, counting its bytes for the traffic log; ``keep``:
+    also keep the chunks (up to distribution's manifest size limit) in
+    ``request["body_chunks"]``."""
     request["body_bytes"] = 0
+    kept: list[bytes] = []
+    if keep:
+        request["body_chunks"] = kept
     async for chunk in request.content.iter_chunked(CHUNK):
         request["body_bytes"] += len(chunk)
+        if keep and request["body_bytes"] <= MAX_MANIFEST_BYTES:
+            kept.append(chunk)
         yield chunk
 
 
@@ -967,6 +1150,7 @@ async def record_traffic(request: web.Request, handler: Any) -> web.StreamRespon
             {
                 "method": request.method,
                 "path": request.path,
+                "query": request.rel_url.raw_query_string,
                 "status": response.status,
                 "body_bytes": request.get("body_bytes", request.content_length or 0),
                 "authorization": request.headers.get("Authorization", "").split(" ", 1)[0],
@@ -981,6 +1165,7 @@ async def handle_testbed_traffic(request: web.Request) -> web.Response:
     if not creds or not st.check_admin(*creds):
         return acr_error(401, "UNAUTHORIZED", "admin credentials required")
     log, storage_log = list(st.traffic), list(st.storage_traffic)
+    upload_stats = st.uploads.stats()
     if request.method == "POST":
         # {"clear": "traffic" | "storage" | "all"}; an empty body clears both
         body = await request.json() if request.can_read_body else {}
@@ -989,7 +1174,11 @@ async def handle_testbed_traffic(request: web.Request) -> web.Response:
             st.traffic.clear()
         if which in ("storage", "all"):
             st.storage_traffic.clear()
-    return json_response({"traffic": log, "storage_traffic": storage_log})
+        if which in ("uploads", "all"):
+            st.uploads.clear()
+    return json_response(
+        {"traffic": log, "storage_traffic": storage_log, "upload_stats": upload_stats}
+    )
 
 
 # ----------------------------------------------------------------------------- test controls
@@ -1020,6 +1209,8 @@ async def handle_testbed_config(request: web.Request) -> web.Response:
             if tamper is not None and tamper not in TAMPER_MODES:
                 return acr_error(400, "BAD_REQUEST", f"tamper must be one of {TAMPER_MODES}")
             st.tamper = tamper
+        if "referrers_api" in body:
+            st.referrers_api = bool(body["referrers_api"])
     return json_response(
         {
             "anonymous_pull": st.anonymous_pull,
@@ -1029,6 +1220,7 @@ async def handle_testbed_config(request: web.Request) -> web.Response:
             "redirect_origin": st.redirect_origin,
             "sas_ttl": st.sas_ttl,
             "tamper": st.tamper,
+            "referrers_api": st.referrers_api,
         }
     )
 

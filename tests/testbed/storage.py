@@ -181,6 +181,46 @@ class Storage:
             info.os = cfg.get("os") or "unknown"
         return info
 
+    def referrers(self, name: str, subject: str) -> list[dict[str, Any]]:
+        """OCI 1.1 referrers of ``subject`` in ``name``: a descriptor (mediaType, digest,
+        size, artifactType, annotations) for every manifest revision whose ``subject.digest``
+        is ``subject``, in digest order. ``artifactType`` is the manifest's own, else (image
+        manifests only) its config's mediaType; it and ``annotations`` are left out when
+        empty."""
+        out: list[dict[str, Any]] = []
+        try:
+            digests = self.manifest_digests(name)
+        except ValueError:
+            return out
+        for digest in digests:
+            try:
+                raw = self.read_blob(digest)
+                doc = json.loads(raw)
+            except (OSError, ValueError):
+                continue
+            if not isinstance(doc, dict):
+                continue
+            sub = doc.get("subject")
+            if not isinstance(sub, dict) or sub.get("digest") != subject:
+                continue
+            is_index = doc.get("mediaType") in INDEX_TYPES or "manifests" in doc
+            desc: dict[str, Any] = {
+                "mediaType": doc.get("mediaType") or (OCI_INDEX if is_index else OCI_MANIFEST),
+                "digest": digest,
+                "size": len(raw),
+            }
+            artifact_type = doc.get("artifactType")
+            if not artifact_type and not is_index:
+                config = doc.get("config")
+                artifact_type = config.get("mediaType") if isinstance(config, dict) else None
+            if artifact_type:
+                desc["artifactType"] = artifact_type
+            annotations = doc.get("annotations")
+            if isinstance(annotations, dict) and annotations:
+                desc["annotations"] = annotations
+            out.append(desc)
+        return out
+
     # -- editing -------------------------------------------------------------------------
     def delete_tag(self, name: str, tag: str) -> bool:
         tdir = self.repo_dir(name) / "_manifests" / "tags" / tag
