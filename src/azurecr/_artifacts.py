@@ -6,6 +6,7 @@ only runs the requests, in a bounded pool of threads.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -23,7 +24,6 @@ from . import _artifact_logic as alogic
 from ._artifact_logic import ArtifactFile, CopyNode, CopyPlan, Progress, PulledArtifact
 from ._blob_io import raise_for_status
 from ._digest import Digest
-from ._errors import BlobUploadError
 from ._generated.operations._container_registry_operations import (
     build_get_referrers_request,
 )
@@ -39,7 +39,6 @@ __all__ = ["copy_artifact"]
 
 T = TypeVar("T")
 MAX_INDEX_DEPTH = 8
-COPY_ATTEMPTS = 3
 
 
 def run_all(tasks: list[Callable[[], T]], max_concurrency: int) -> list[T]:
@@ -162,22 +161,59 @@ def pull_artifact(
 
 
 # ----------------------------------------------------------------------------- copy
-class _RemoteReader:
-    """A blob of the source registry as a readable, opened on the first read (so nothing is
-    requested when the destination already has the blob)."""
+class _RemoteReader(io.RawIOBase):
+    """A blob of the source registry as a seekable readable, so the destination takes it as
+    one streamed upload (1 MiB pieces, bounded memory). Reads go through a verified
+    :class:`~azurecr.DownloadBlobStream`, opened on the first read (nothing is requested
+    when the destination already has the blob); a seek elsewhere (the upload resuming or
+    restarting) opens a new one and skips to the offset."""
 
-    def __init__(self, open_stream: Callable[[], DownloadBlobStream]) -> None:
+    def __init__(self, open_stream: Callable[[], DownloadBlobStream], size: int) -> None:
+        super().__init__()
         self._open = open_stream
+        self._size = size
         self._stream: Optional[DownloadBlobStream] = None
+        self._offset = 0  # the position the caller sees
+        self._streamed = 0  # the position of the open stream
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._offset
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._offset, io.SEEK_END: self._size}[whence]
+        self._offset = base + offset
+        return self._offset
 
     def read(self, n: int = -1) -> bytes:
-        if self._stream is None:
-            self._stream = self._open()
-        return self._stream.read(n)
+        if self._stream is None or self._streamed > self._offset:
+            self._reopen()
+        assert self._stream is not None
+        while self._streamed < self._offset:  # skip to a resume offset
+            skipped = self._stream.read(min(self._offset - self._streamed, 1024 * 1024))
+            if not skipped:
+                break
+            self._streamed += len(skipped)
+        data = self._stream.read(n)
+        self._streamed += len(data)
+        self._offset = self._streamed
+        return data
+
+    def _reopen(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        self._stream = self._open()
+        self._streamed = 0
 
     def close(self) -> None:
         if self._stream is not None:
             self._stream.close()
+        super().close()
 
 
 def _pair(value: Any, what: str) -> tuple[ContainerRegistryClient, str]:
@@ -266,23 +302,17 @@ def copy_artifact(
         if same and dst.mount_blob(dst_repo, descriptor.digest, src_repo, **kwargs):
             part(descriptor.size, descriptor.size)
             return
-        for attempt in range(1, COPY_ATTEMPTS + 1):
-            reader = _RemoteReader(lambda: src.download_blob(src_repo, descriptor.digest, **kwargs))
-            try:
-                dst.upload_blob(
-                    dst_repo,
-                    cast(IO[bytes], reader),
-                    digest=descriptor.digest,
-                    progress_hook=part,
-                    **kwargs,
-                )
-                break
-            except BlobUploadError:
-                # the destination lost the upload session: stream the blob again
-                if attempt == COPY_ATTEMPTS:
-                    raise
-            finally:
-                reader.close()
+        reader = _RemoteReader(
+            partial(src.download_blob, src_repo, descriptor.digest, **kwargs), descriptor.size
+        )
+        with reader:
+            dst.upload_blob(
+                dst_repo,
+                cast(IO[bytes], reader),
+                digest=descriptor.digest,
+                progress_hook=part,
+                **kwargs,
+            )
         part(descriptor.size, descriptor.size)
 
     run_all([partial(copy_blob, d) for d in plan.blobs.values()], concurrency)
@@ -390,12 +420,7 @@ def update_referrers_fallback(
     except ResourceNotFoundError:
         pass
     else:
-        if not isinstance(result.model, OciImageIndex):
-            raise ValueError(
-                f"the tag {tag!r} (the referrers fallback of {subject.digest}) is not an OCI "
-                "image index; refusing to overwrite it"
-            )
-        existing = result.model
+        existing = alogic.fallback_index(result, tag)
     updated = alogic.with_referrer(existing, referrer)
     if updated is not None:
         client.set_manifest(repository, updated, tag=tag, **kwargs)
