@@ -3,11 +3,15 @@
 CONTAINER_REGISTRY_ENDPOINT   the login server, e.g. myregistry.azurecr.io (required)
 CONTAINER_REGISTRY_USERNAME   with _PASSWORD: admin user or repository-scoped token;
 CONTAINER_REGISTRY_PASSWORD   without them, DefaultAzureCredential (AAD) is used
+                              (list_tags_anonymously ignores all three: it signs in as no one)
 CONTAINER_REGISTRY_CA_BUNDLE  a CA bundle to trust (private or test registries only)
 
-The image samples (upload_image, download_image, delete_manifest, delete_blobs) also read:
+The samples that work on one image (list_tags_anonymously, set_artifact_properties,
+upload_image, download_image, delete_manifest, delete_blobs) also read:
 
-CONTAINER_REGISTRY_REPOSITORY  the repository they work in (default samples/hello-world)
+CONTAINER_REGISTRY_REPOSITORY  the repository they work in (default samples/hello-world);
+                               delete_old_images cleans only this repository when it is
+                               set, and every repository of the registry when it is not
 CONTAINER_REGISTRY_TAG         the image's tag (default demo)
 CONTAINER_REGISTRY_OUTPUT_DIR  where download_image writes files (default ./downloaded-image)
 """
@@ -37,10 +41,20 @@ def client_arguments(*, asynchronous: bool = False) -> tuple[str, Any, dict[str,
         from azure.identity import DefaultAzureCredential
 
         credential = DefaultAzureCredential()
+    return endpoint, credential, client_options()
+
+
+def anonymous_client_arguments() -> tuple[str, dict[str, Any]]:
+    """(endpoint, client options) for a client without a credential (anonymous pull)."""
+    return os.environ["CONTAINER_REGISTRY_ENDPOINT"], client_options()
+
+
+def client_options() -> dict[str, Any]:
+    """Keyword arguments for the client: the CA bundle to trust, when one is set."""
     options: dict[str, Any] = {}
     if os.environ.get("CONTAINER_REGISTRY_CA_BUNDLE"):
         options["connection_verify"] = os.environ["CONTAINER_REGISTRY_CA_BUNDLE"]
-    return endpoint, credential, options
+    return options
 
 
 def image_reference() -> tuple[str, str]:
@@ -48,6 +62,11 @@ def image_reference() -> tuple[str, str]:
     repository = os.environ.get("CONTAINER_REGISTRY_REPOSITORY") or "samples/hello-world"
     tag = os.environ.get("CONTAINER_REGISTRY_TAG") or "demo"
     return repository, tag
+
+
+def repository_to_clean() -> str | None:
+    """The one repository delete_old_images cleans, or None for every repository."""
+    return os.environ.get("CONTAINER_REGISTRY_REPOSITORY") or None
 
 
 def output_directory() -> Path:
