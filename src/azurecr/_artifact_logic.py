@@ -609,6 +609,19 @@ def unacknowledged_subject(
     return subject, descriptor_of(content, media_type, model)
 
 
+def fallback_index(result: Any, tag: str) -> OciImageIndex:
+    """The existing referrers fallback index read from tag ``tag``.
+
+    :raises ValueError: when that tag holds something else (it is not overwritten).
+    """
+    if not isinstance(result.model, OciImageIndex):
+        raise ValueError(
+            f"the tag {tag!r} (a referrers fallback tag) holds a {result.media_type} manifest, "
+            "not an OCI image index; refusing to overwrite it"
+        )
+    return result.model
+
+
 def subject_of(model: Any) -> Optional[OciDescriptor]:
     if isinstance(model, (OciImageManifest, OciImageIndex)):
         return model.subject

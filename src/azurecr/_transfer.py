@@ -222,7 +222,8 @@ class _IterableSource(BlobSource):
                     f"the data iterable yielded {type(piece).__name__}; it must yield bytes"
                 )
             self._pending += piece
-        chunk = bytes(self._pending[:n])
+        with memoryview(self._pending) as view:
+            chunk = bytes(view[:n])  # one copy (a bytearray slice would be a second)
         del self._pending[:n]
         return chunk
 

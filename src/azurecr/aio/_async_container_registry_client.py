@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Mapping
 from types import TracebackType
 from typing import IO, Any, Optional, Union
 
@@ -12,8 +12,11 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.tracing.decorator import distributed_trace
 from azure.core.tracing.decorator_async import distributed_trace_async
 
+from .. import _artifact_logic as alogic
 from .. import _client_logic as logic
 from .. import _manifest_logic as mlogic
+from .._artifact_logic import ArtifactFile, PulledArtifact
+from .._digest import Digest
 from .._errors import ignore_not_found, service_errors
 from .._generated.aio import ContainerRegistry as _GeneratedClient
 from .._models import (
@@ -23,6 +26,7 @@ from .._models import (
     ArtifactTagProperties,
     RepositoryProperties,
 )
+from .._oci_models import OciDescriptor, OciPlatform
 from .._paging import Page, PageQuery, async_item_paged, first_page
 from .._pipeline import (
     SDK_MONIKER,
@@ -40,6 +44,7 @@ from .._transfer import (
     session_link,
     upload_flow,
 )
+from . import _artifacts_async as artifacts
 from ._auth_policy_async import AsyncContainerRegistryChallengePolicy
 from ._blob_io_async import (
     AsyncBlobFetcher,
@@ -107,6 +112,8 @@ class ContainerRegistryClient:
             authentication_policy=policy,
             **kwargs,
         )
+        # Whether the registry has the OCI referrers API; learned on first use.
+        self._referrers_api: Optional[bool] = None
 
     @property
     def endpoint(self) -> str:
@@ -490,7 +497,17 @@ class ContainerRegistryClient:
             headers = await self._client.container_registry.create_manifest(
                 repository, tag or digest, content, content_type=kind, cls=_headers, **kwargs
             )
-        return mlogic.check_pushed_digest(digest, headers.get("Docker-Content-Digest"))
+        digest = mlogic.check_pushed_digest(digest, headers.get("Docker-Content-Digest"))
+        pending = alogic.unacknowledged_subject(content, kind, headers.get("OCI-Subject"))
+        if pending is not None:
+            subject, referrer = pending
+            if not await artifacts.referrers_api_supported(
+                self, repository, subject.digest, **kwargs
+            ):
+                await artifacts.update_referrers_fallback(
+                    self, repository, subject, referrer, **kwargs
+                )
+        return digest
 
     @distributed_trace_async
     async def get_manifest(
@@ -771,6 +788,154 @@ class ContainerRegistryClient:
         validate_digest(digest)
         with ignore_not_found():
             await self._client.container_registry_blob.delete_blob(repository, digest, **kwargs)
+
+    # -- whole artifacts ----------------------------------------------------------------
+    @distributed_trace_async
+    async def push_artifact(
+        self,
+        repository: str,
+        files: Iterable[Union[str, os.PathLike[str], ArtifactFile]],
+        *,
+        config: Union[ArtifactFile, bytes, Mapping[str, Any], None] = None,
+        config_media_type: Optional[str] = None,
+        artifact_type: Optional[str] = None,
+        annotations: Optional[Mapping[str, str]] = None,
+        tag: Optional[str] = None,
+        subject: Union[str, OciDescriptor, None] = None,
+        max_concurrency: int = 4,
+        progress_hook: Optional[ProgressHook] = None,
+        **kwargs: Any,
+    ) -> Digest:
+        """Push files as an OCI artifact: its blobs, uploaded concurrently, then its manifest.
+
+        Each file becomes a layer named by its ``org.opencontainers.image.title`` annotation
+        (the file's base name unless given), the name it gets back from
+        :meth:`pull_artifact`. Files are hashed first, so a blob the registry already has is
+        not uploaded again. Without a ``config`` the manifest has the OCI empty config
+        (``{}``) and an ``artifactType`` (``application/vnd.unknown.artifact.v1`` unless
+        given), as OCI 1.1 and ORAS do.
+
+        :param str repository: the repository name.
+        :param files: paths of regular files, or :class:`~azurecr.ArtifactFile` objects (for
+            bytes, another title, media type or annotations).
+        :type files: list[str or os.PathLike or ~azurecr.ArtifactFile]
+        :keyword config: the config blob (default: the OCI empty config).
+        :paramtype config: ~azurecr.ArtifactFile or bytes or dict or None
+        :keyword str config_media_type: the config's media type (default
+            ``application/vnd.oci.image.config.v1+json`` for a given config).
+        :keyword str artifact_type: the manifest's ``artifactType``.
+        :keyword annotations: the manifest's annotations.
+        :paramtype annotations: dict[str, str] or None
+        :keyword str tag: the tag to push the manifest under (by digest only if not given).
+        :keyword subject: the manifest this artifact refers to (OCI 1.1 ``subject``, as a
+            signature or SBOM does): a tag or digest in the same repository, or a descriptor.
+            On a registry without the referrers API the tag schema fallback index is updated.
+        :paramtype subject: str or ~azurecr.OciDescriptor or None
+        :keyword int max_concurrency: blobs uploaded at once (default 4).
+        :keyword progress_hook: called as ``progress_hook(bytes_done, bytes_total)`` over all
+            blobs.
+        :return: the manifest's digest.
+        :rtype: ~azurecr.Digest
+        :raises TypeError: for arguments of the wrong type (before any request).
+        :raises ValueError: for invalid names, duplicate or unsafe titles, or a directory
+            given as a file (before any request).
+        :raises FileNotFoundError: for a file that does not exist (before any request).
+        :raises ~azurecr.DigestValidationError: when a file changed while it was uploaded.
+        """
+        return await artifacts.push_artifact(
+            self,
+            repository,
+            files,
+            config=config,
+            config_media_type=config_media_type,
+            artifact_type=artifact_type,
+            annotations=annotations,
+            tag=tag,
+            subject=subject,
+            max_concurrency=max_concurrency,
+            progress_hook=progress_hook,
+            **kwargs,
+        )
+
+    @distributed_trace_async
+    async def pull_artifact(
+        self,
+        repository: str,
+        reference: str,
+        directory: Union[str, os.PathLike[str]],
+        *,
+        platform: Union[str, OciPlatform, None] = None,
+        max_concurrency: int = 4,
+        progress_hook: Optional[ProgressHook] = None,
+        **kwargs: Any,
+    ) -> PulledArtifact:
+        """Pull an artifact's layers into a directory, each verified against its digest.
+
+        An index (multi-platform image) is resolved to the manifest for ``platform``. Each
+        layer is written to the name in its ``org.opencontainers.image.title`` annotation,
+        or ``<algorithm>-<hex>`` of its digest when it has none. Blobs download
+        concurrently into a staging directory inside ``directory``; only when every blob
+        verified are the files moved to their names (an existing file of the same name is
+        replaced), so a failed pull leaves the directory as it was.
+
+        :param str repository: the repository name.
+        :param str reference: a tag or a digest.
+        :param directory: where to write the files (created if missing).
+        :type directory: str or os.PathLike
+        :keyword platform: ``"os/architecture[/variant]"`` (``"linux/arm64/v8"``) or an
+            :class:`~azurecr.OciPlatform`, to choose from an index (default: this machine's).
+        :paramtype platform: str or ~azurecr.OciPlatform or None
+        :keyword int max_concurrency: blobs downloaded at once (default 4).
+        :keyword progress_hook: called as ``progress_hook(bytes_verified, bytes_total)`` over
+            all blobs.
+        :return: the manifest pulled and the files written.
+        :rtype: ~azurecr.PulledArtifact
+        :raises TypeError: for arguments of the wrong type (before any request).
+        :raises ValueError: for invalid names or platform (before any request); for a title
+            that would write outside ``directory``, or a manifest that is not an image or
+            artifact manifest (before any blob is fetched).
+        :raises LookupError: when an index has no manifest for the platform.
+        :raises ~azurecr.DigestValidationError: when a blob does not match its digest.
+        """
+        return await artifacts.pull_artifact(
+            self,
+            repository,
+            reference,
+            directory,
+            platform=platform,
+            max_concurrency=max_concurrency,
+            progress_hook=progress_hook,
+            **kwargs,
+        )
+
+    @distributed_trace
+    def list_referrers(
+        self,
+        repository: str,
+        digest: str,
+        *,
+        artifact_type: Optional[str] = None,
+        **kwargs: Any,
+    ) -> AsyncItemPaged[OciDescriptor]:
+        """The manifests whose ``subject`` is ``digest`` (OCI 1.1 referrers: signatures,
+        SBOMs, attestations).
+
+        Uses the registry's referrers API; on a registry without it, the referrers tag
+        schema (the index tagged ``<algorithm>-<hex>``) that :meth:`set_manifest` and
+        :meth:`push_artifact` maintain there.
+
+        :param str repository: the repository name.
+        :param str digest: the digest of the manifest referred to.
+        :keyword str artifact_type: only referrers of this artifact type.
+        :return: an iterator of descriptors (``media_type``, ``digest``, ``size``,
+            ``artifact_type``, ``annotations``).
+        :rtype: ~azure.core.async_paging.AsyncItemPaged[~azurecr.OciDescriptor]
+        :raises ValueError: for an invalid repository or digest (before any request); or
+            when the registry's next-page ``Link`` points to another origin.
+        """
+        return artifacts.list_referrers(
+            self, repository, digest, artifact_type=artifact_type, **kwargs
+        )
 
     async def close(self) -> None:
         """Close the client's sessions (and its transport)."""
