@@ -114,6 +114,9 @@ METHODS = [
     Method("blob_exists", [("repository", REPO), ("digest", DIGEST)]),
     Method("mount_blob", [("repository", REPO), ("digest", DIGEST), ("from_repository", "other")]),
     Method("delete_blob", [("repository", REPO), ("digest", DIGEST)]),
+    Method("push_artifact", [("repository", REPO), ("files", [])], {"tag": TAG}),
+    Method("pull_artifact", [("repository", REPO), ("reference", TAG), ("directory", PATH)]),
+    Method("list_referrers", [("repository", REPO), ("digest", DIGEST)], paged=True),
 ]
 
 # Arguments whose None means "not given" (valid): None is not bad input for them.
@@ -121,12 +124,14 @@ OPTIONAL = {
     ("list_tag_properties", "digest"),
     ("set_manifest", "tag"),
     ("upload_blob", "digest"),
+    ("push_artifact", "tag"),
 }
 ROLES: dict[str, list[tuple[Any, type[Exception]]]] = {
     "repository": BAD_REPOSITORIES,
     "from_repository": BAD_REPOSITORIES,
     "tag": BAD_TAGS,
     "tag_or_digest": BAD_TAGS_OR_DIGESTS,
+    "reference": BAD_TAGS_OR_DIGESTS,
     "digest": BAD_DIGESTS,
 }
 
@@ -236,6 +241,29 @@ def _cases() -> list[Case]:
         Case(m, "path", None, TypeError),
         Case(m, "progress_hook", 5, TypeError),
     ]
+    m = _method("push_artifact")
+    cases += [
+        Case(m, "files", None, TypeError),
+        Case(m, "files", "a-file.txt", TypeError),
+        Case(m, "files", [5], TypeError),
+        Case(m, "config", 5, TypeError),
+        Case(m, "annotations", {"a": 1}, TypeError),
+        Case(m, "artifact_type", 5, TypeError),
+        Case(m, "subject", 5, TypeError),
+        Case(m, "subject", "a b", ValueError),
+        Case(m, "max_concurrency", 0, ValueError),
+        Case(m, "max_concurrency", "4", TypeError),
+        Case(m, "progress_hook", 5, TypeError),
+    ]
+    m = _method("pull_artifact")
+    cases += [
+        Case(m, "directory", None, TypeError),
+        Case(m, "platform", "linux", ValueError),
+        Case(m, "platform", 5, TypeError),
+        Case(m, "max_concurrency", 0, ValueError),
+        Case(m, "progress_hook", "x", TypeError),
+    ]
+    cases.append(Case(_method("list_referrers"), "artifact_type", 5, TypeError))
     return cases
 
 
