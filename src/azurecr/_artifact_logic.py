@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, NamedTuple, Optional, TypeVar, Union
 
 from ._digest import Digest
@@ -112,10 +112,11 @@ def check_title(title: object) -> str:
         raise TypeError(f"a title must be a str, not {type(title).__name__}")
     if not title or "\x00" in title or "\\" in title:
         raise ValueError(f"invalid title {title!r}: empty, or contains NUL or a backslash")
-    pure = PurePosixPath(title)
-    if pure.is_absolute() or any(part in ("..", ".") for part in pure.parts) or title.endswith("/"):
+    # split by hand: PurePosixPath would drop "." parts and "//" before we saw them
+    if title.startswith("/") or any(part in ("", ".", "..") for part in title.split("/")):
         raise ValueError(
-            f"invalid title {title!r}: it must be a relative path without '.' or '..' parts"
+            f"invalid title {title!r}: it must be a relative path without empty, '.' or '..' "
+            "parts"
         )
     if len(title) > 4096:
         raise ValueError("invalid title: longer than 4096 characters")
