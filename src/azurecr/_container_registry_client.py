@@ -75,8 +75,8 @@ class ContainerRegistryClient:
     :keyword str api_version: the ACR API version; only ``2021-07-01`` is supported.
     :keyword bool allow_insecure_http: send credentials over plain http (loopback test
         registries only). Defaults to False.
-    :keyword transport, retry_total, logging_enable, connection_verify, proxies, ...: any
-        azure-core pipeline keyword, passed through.
+    :keyword kwargs: any azure-core pipeline keyword, passed through: ``transport``,
+        ``retry_total``, ``logging_enable``, ``connection_verify``, ``proxies``...
     :raises ValueError: for a malformed endpoint or an unsupported API version.
     :raises TypeError: for a credential of an unsupported type.
     """
