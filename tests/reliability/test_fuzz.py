@@ -976,3 +976,28 @@ def test_deeply_nested_manifests_are_value_errors(content: bytes, received: bool
             manifest_result(content, digest, None, None)
         else:
             manifest_payload(content, None)
+
+
+# ============================================================================ layer titles
+_TITLE_PARTS = st.sampled_from(["..", ".", "", "a", "b.txt", "/", "\\", "\x00", "~", "%2e%2e"])
+
+
+@FUZZ
+@given(
+    st.lists(_TITLE_PARTS, min_size=1, max_size=8).map("/".join)
+    | st.lists(_TITLE_PARTS, min_size=1, max_size=8).map("".join)
+    | st.text(max_size=40)
+)
+def test_layer_titles_never_leave_the_pull_directory(title: str) -> None:
+    """A title (the file name pull_artifact writes) either is refused with ValueError or
+    names a path strictly inside the directory."""
+    import posixpath
+
+    from azurecr._artifact_logic import check_title
+
+    tried("layer titles")
+    accepted = value_error_or(check_title, title)
+    if accepted is not None:
+        joined = posixpath.normpath(posixpath.join("/pull/dir", accepted))
+        assert joined.startswith("/pull/dir/"), (title, joined)
+        assert "\x00" not in accepted and "\\" not in accepted
