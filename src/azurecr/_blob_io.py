@@ -204,6 +204,11 @@ def run_upload(
             body = _StreamBody(source, action.offset, action.progress_hook)
             try:
                 with service_errors():
+                    if action.digest is not None:
+                        headers = ops.complete_upload(
+                            action.location, action.digest, value=iter(body), cls=_headers, **once
+                        )
+                        return headers.get("Docker-Content-Digest")
                     headers = ops.upload_chunk(action.location, iter(body), cls=_headers, **once)
             finally:
                 body.close()

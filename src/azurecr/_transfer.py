@@ -325,11 +325,16 @@ class Send:
 class Stream:
     """One ``PATCH`` streaming the rest of a seekable source from ``offset`` (no
     ``Content-Range``; bounded memory, each piece hashed once while it is read). Result: the
-    next ``Location``."""
+    next ``Location``.
+
+    With ``digest``, the stream is instead the body of the closing ``PUT ?digest=`` (a
+    monolithic upload in one request, as ``docker push`` sends a layer whose digest it
+    knows). Result: the registry's ``Docker-Content-Digest``."""
 
     location: str
     offset: int
     progress_hook: Optional[ProgressHook] = None
+    digest: Optional[str] = None
 
 
 @dataclass
@@ -533,11 +538,7 @@ def _upload_once(
     digest = source.digest
     if expected_digest is not None and digest != expected_digest:
         yield Cancel(location)
-        raise DigestValidationError(
-            "the data does not have the digest the caller gave; nothing was stored",
-            expected=expected_digest,
-            actual=digest,
-        )
+        raise _caller_digest_error(expected_digest, digest)
     registry_digest = yield from _deliver(source, result, location, current, confirmed, digest)
     size = confirmed + len(current)
     if registry_digest and registry_digest != digest:
@@ -560,15 +561,27 @@ def _upload_streamed(
 ) -> Generator[Action, Any, UploadResult]:
     location = yield from _start(result)
     offset = 0
+    # The digest known up front: the bytes go in the closing PUT, one request. After a
+    # failure the upload resumes with a PATCH from what the registry holds.
+    monolithic = expected_digest
+    registry_digest: Optional[str] = None
     while True:
         try:
-            location = yield Stream(location, offset, progress_hook)
-            result.session = location
+            answer = yield Stream(location, offset, progress_hook, monolithic)
+            if monolithic is not None:
+                registry_digest = answer
+            else:
+                location = answer
+                result.session = location
             break
         except Exception as exc:  # noqa: BLE001 - classified below, re-raised if not ours
+            if monolithic is not None and _mismatch(source, monolithic):
+                yield Cancel(location)
+                raise _caller_digest_error(monolithic, source.digest) from exc
             if not is_transient(exc) or result.resumed + result.restarted >= MAX_RECOVERIES:
                 raise
             cause = exc
+        monolithic = None
         try:
             held = yield Status(location)
         except Exception as exc:  # noqa: BLE001 - classified below
@@ -581,14 +594,11 @@ def _upload_streamed(
         offset = held
     size = source.offset
     digest = source.digest
-    if expected_digest is not None and digest != expected_digest:
-        yield Cancel(location)
-        raise DigestValidationError(
-            "the data does not have the digest the caller gave; nothing was stored",
-            expected=expected_digest,
-            actual=digest,
-        )
-    registry_digest = yield from _deliver(source, result, location, b"", size, digest)
+    if registry_digest is None:
+        if expected_digest is not None and digest != expected_digest:
+            yield Cancel(location)
+            raise _caller_digest_error(expected_digest, digest)
+        registry_digest = yield from _deliver(source, result, location, b"", size, digest)
     if registry_digest and registry_digest != digest:
         raise DigestValidationError(
             "the registry stored the blob under another digest than the one computed while "
@@ -599,6 +609,20 @@ def _upload_streamed(
     _report(progress_hook, size, size)
     result.digest, result.size, result.session = digest, size, None
     return result
+
+
+def _mismatch(source: BlobSource, expected_digest: str) -> bool:
+    """Whether the whole source was read and its digest is not the caller's."""
+    whole = source.size is not None and source.hashed_upto >= source.size
+    return whole and source.digest != expected_digest
+
+
+def _caller_digest_error(expected: str, actual: str) -> DigestValidationError:
+    return DigestValidationError(
+        "the data does not have the digest the caller gave; nothing was stored",
+        expected=expected,
+        actual=actual,
+    )
 
 
 def _deliver(

@@ -335,3 +335,22 @@ def test_seekable_sources_stream_in_one_patch(
     assert sent == [("POST", 0), ("PATCH", size), ("PUT", 0)]
     assert seen[-1] == size and seen == sorted(seen)
     assert client.download_blob(repo, sha256(data)).readall() == data
+
+
+def test_a_known_digest_sends_the_blob_in_one_put(
+    testbed: TestBed, client: azurecr.ContainerRegistryClient, tmp_path: Path
+) -> None:
+    # what docker push does with a layer it knows: POST a session, PUT ?digest= the bytes
+    repo = unique_repository("monolithic")
+    data = payload(3 * CHUNK + 11, seed=7)
+    client.blob_exists(repo, sha256(b"warm the token"))
+    testbed.traffic(clear=True)
+    with source("file", data, tmp_path) as src:
+        assert client.upload_blob(repo, src, digest=sha256(data)) == (sha256(data), len(data))
+    sent = [
+        (t["method"], t["body_bytes"])
+        for t in testbed.traffic(clear=True)
+        if t["path"].startswith("/v2/") and t["status"] != 401
+    ]
+    assert sent == [("HEAD", 0), ("POST", 0), ("PUT", len(data))]
+    assert client.download_blob(repo, sha256(data)).readall() == data

@@ -167,3 +167,27 @@ async def test_bad_input_fails_before_any_request(
     with pytest.raises(ValueError):
         await client.download_blob_to_file("ok", sha256(b""), "x", max_concurrency=100)
     assert testbed.traffic(clear=True) == []
+
+
+async def test_a_known_digest_sends_the_blob_in_one_put(
+    testbed: TestBed, client: ContainerRegistryClient, tmp_path: Path
+) -> None:
+    repo = unique_repository("monolithic-async")
+    data = payload(3 * CHUNK + 11, seed=8)
+    await client.blob_exists(repo, sha256(b"warm the token"))
+    testbed.traffic(clear=True)
+    with source("file", data, tmp_path) as src:
+        assert await client.upload_blob(repo, src, digest=sha256(data)) == (
+            sha256(data),
+            len(data),
+        )
+    sent = [
+        (t["method"], t["body_bytes"])
+        for t in testbed.traffic(clear=True)
+        if t["path"].startswith("/v2/") and t["status"] != 401
+    ]
+    assert sent == [("HEAD", 0), ("POST", 0), ("PUT", len(data))]
+    wrong = sha256(b"not these bytes")
+    with source("file", data, tmp_path) as src, pytest.raises(DigestValidationError):
+        await client.upload_blob(repo, src, digest=wrong)
+    assert not await client.blob_exists(repo, wrong)

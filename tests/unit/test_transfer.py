@@ -123,14 +123,21 @@ class FakeRegistry:
             body = bytearray()
             while piece := source.read(1000):
                 body += piece
-            self.log.append(("stream", len(body)))
+            self.log.append(("stream-put" if action.digest else "stream", len(body)))
             try:
                 self._land(session, bytes(body))
             except ServiceResponseError:
                 if self.lose_session:
                     del self.sessions[action.location]
                 raise
-            return action.location
+            if action.digest is None:
+                return action.location
+            blob = bytes(session)
+            if sha(blob) != action.digest:
+                raise HttpResponseError("(DIGEST_INVALID) provided digest did not match")
+            self.blobs[action.digest] = blob
+            del self.sessions[action.location]
+            return action.digest
         if isinstance(action, Complete):
             session = self.sessions.get(action.location)
             if session is None:
@@ -444,3 +451,43 @@ def test_a_refused_start_is_not_retried_forever() -> None:
     reg.execute = execute  # type: ignore[method-assign]
     with pytest.raises(ServiceResponseError):
         reg.run(upload_flow(source), source)
+
+
+# ----------------------------------------------------------------------------- monolithic
+def test_a_known_digest_streams_the_blob_in_the_closing_put() -> None:
+    data = os.urandom(3 * CHUNK + 5)
+    registry = FakeRegistry()
+    source = open_source(data)
+    flow = upload_flow(source, expected_digest=sha(data), streamed=True)
+    # bytes know their digest: the HEAD comes first, then one PUT carries everything
+    result = registry.run(flow, source)
+    assert (result.digest, result.size) == (sha(data), len(data))
+    assert registry.log == [("stream-put", len(data))]
+    assert registry.blobs[sha(data)] == data
+
+
+def test_a_cut_monolithic_put_resumes_with_a_patch() -> None:
+    data = os.urandom(3 * CHUNK)
+    registry = FakeRegistry(fail={0: CHUNK + 7})
+    source = open_source(data)
+    result = registry.run(upload_flow(source, expected_digest=sha(data), streamed=True), source)
+    assert result.digest == sha(data)
+    assert registry.log == [
+        ("stream-put", len(data)),
+        ("status", 0),
+        ("stream", len(data) - CHUNK - 7),
+        ("complete", 0),
+    ]
+    assert registry.blobs[sha(data)] == data
+
+
+def test_a_monolithic_put_of_the_wrong_digest_is_cancelled() -> None:
+    data = os.urandom(CHUNK + 1)
+    wrong = sha(b"something else")
+    registry = FakeRegistry()
+    source = open_source(io.BytesIO(data))
+    with pytest.raises(DigestValidationError) as info:
+        registry.run(upload_flow(source, expected_digest=wrong, streamed=True), source)
+    assert (info.value.expected, info.value.actual) == (wrong, sha(data))
+    assert registry.log[-1] == ("cancel", 0)
+    assert registry.blobs == {} and registry.sessions == {}

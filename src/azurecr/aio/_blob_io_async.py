@@ -221,6 +221,11 @@ async def run_upload_async(
             body = _stream_body(reader.source, action.offset, action.progress_hook)
             try:
                 with service_errors():
+                    if action.digest is not None:
+                        headers = await ops.complete_upload(
+                            action.location, action.digest, value=body, cls=_headers, **once
+                        )
+                        return headers.get("Docker-Content-Digest")
                     headers = await ops.upload_chunk(action.location, body, cls=_headers, **once)
             finally:
                 await body.aclose()
