@@ -136,6 +136,12 @@ class _StreamBody:
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             self._queue.put(exc)
 
+    def __len__(self) -> int:
+        # requests reads the length from here: the body goes with a Content-Length, as
+        # curl -T sends it, instead of Transfer-Encoding: chunked
+        assert self._source.size is not None
+        return self._source.size - self._position
+
     def __iter__(self) -> Iterator[bytes]:
         while True:
             item = self._queue.get()
@@ -206,10 +212,10 @@ def run_upload(
                 with service_errors():
                     if action.digest is not None:
                         headers = ops.complete_upload(
-                            action.location, action.digest, value=iter(body), cls=_headers, **once
+                            action.location, action.digest, value=body, cls=_headers, **once
                         )
                         return headers.get("Docker-Content-Digest")
-                    headers = ops.upload_chunk(action.location, iter(body), cls=_headers, **once)
+                    headers = ops.upload_chunk(action.location, body, cls=_headers, **once)
             finally:
                 body.close()
             return session_link(headers.get("Location"), endpoint)
