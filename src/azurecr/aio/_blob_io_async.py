@@ -177,6 +177,16 @@ async def _stream_body(
                 pass
 
 
+def _with_length(kwargs: dict[str, Any], source: BlobSource, offset: int) -> dict[str, Any]:
+    """The request keywords with a ``Content-Length`` for a streamed body: aiohttp then sends
+    it as is, as curl -T does, instead of ``Transfer-Encoding: chunked``."""
+    if source.size is None:
+        return kwargs
+    headers = dict(kwargs.get("headers") or {})
+    headers["Content-Length"] = str(source.size - offset)
+    return dict(kwargs, headers=headers)
+
+
 async def run_upload_async(
     client: Any,
     repository: str,
@@ -219,14 +229,15 @@ async def run_upload_async(
             return session_link(headers.get("Location"), endpoint)
         if isinstance(action, Stream):
             body = _stream_body(reader.source, action.offset, action.progress_hook)
+            sized = _with_length(once, reader.source, action.offset)
             try:
                 with service_errors():
                     if action.digest is not None:
                         headers = await ops.complete_upload(
-                            action.location, action.digest, value=body, cls=_headers, **once
+                            action.location, action.digest, value=body, cls=_headers, **sized
                         )
                         return headers.get("Docker-Content-Digest")
-                    headers = await ops.upload_chunk(action.location, body, cls=_headers, **once)
+                    headers = await ops.upload_chunk(action.location, body, cls=_headers, **sized)
             finally:
                 await body.aclose()
             return session_link(headers.get("Location"), endpoint)
