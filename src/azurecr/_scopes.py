@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Optional
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 __all__ = ["normalize_scope", "scope_covers", "scope_for_request"]
 
@@ -62,7 +62,8 @@ def scope_for_request(method: str, url: str) -> Optional[str]:
     :rtype: str or None
     """
     method = method.upper()
-    path = urlsplit(url).path
+    parts = urlsplit(url)
+    path = parts.path
     if path in ("/v2/", "/v2"):
         return ""
     if path in ("/v2/_catalog", "/acr/v1/_catalog"):
@@ -76,10 +77,23 @@ def scope_for_request(method: str, url: str) -> Optional[str]:
             action = "delete"
         else:
             action = "pull,push"
-        return f"repository:{name}:{action}"
+        scope = f"repository:{name}:{action}"
+        source = _mount_source(method, path, parts.query)
+        if source is not None and source != name:
+            # a cross-repository mount also reads the source (distribution and ACR ask both)
+            scope = normalize_scope(f"{scope} repository:{source}:pull")
+        return scope
     m = _ACR_REPO.match(path)
     if m:
         name = unquote(m.group("name"))
         acr_action = {"GET": "metadata_read", "PATCH": "metadata_write", "DELETE": "delete"}
         return f"repository:{name}:{acr_action[method]}" if method in acr_action else None
     return None
+
+
+def _mount_source(method: str, path: str, query: str) -> Optional[str]:
+    """The ``from`` repository of a mount (``POST .../blobs/uploads/?mount=&from=``)."""
+    if method != "POST" or not path.rstrip("/").endswith("/blobs/uploads") or not query:
+        return None
+    values = parse_qs(query).get("from")
+    return values[0] if values and "mount" in parse_qs(query) else None

@@ -33,6 +33,15 @@ R = "https://r.azurecr.io"
         ("HEAD", "/v2/a/b/c/manifests/latest", "repository:a/b/c:pull"),
         ("GET", "/v2/a/tags/list", "repository:a:pull"),
         ("GET", "/v2/", ""),
+        # a mount reads the source too (distribution announces both scopes)
+        (
+            "POST",
+            "/v2/dst/blobs/uploads/?mount=sha256%3Aab&from=team%2Fsrc",
+            "repository:dst:pull,push repository:team/src:pull",
+        ),
+        ("POST", "/v2/dst/blobs/uploads/?mount=sha256%3Aab&from=dst", "repository:dst:pull,push"),
+        ("POST", "/v2/dst/blobs/uploads/?from=src", "repository:dst:pull,push"),
+        ("GET", "/v2/a/referrers/sha256:ab", "repository:a:pull"),
     ],
 )
 def test_scope_matches_what_the_registry_announces(method: str, path: str, scope: str) -> None:
