@@ -269,6 +269,25 @@ def test_copy_between_registries_streams_in_bounded_memory(
         assert blob_bytes_sent(testbed2.traffic(clear=True)) == 0
 
 
+def test_copy_from_a_registry_that_redirects_blobs_to_storage(
+    blob_redirect: TestBed, testbed2: TestBed, files: dict[str, Path], tmp_path: Path
+) -> None:
+    # ACR sends blob downloads to blob storage: the copy follows without the registry's
+    # token, and the destination still gets verified bytes
+    repo = unique_repository("copy-redirect")
+    with make_client(blob_redirect) as source, make_client(testbed2) as destination:
+        digest = source.push_artifact(repo, list(files.values()), tag="v1")
+        blob_redirect.storage_traffic(clear=True)
+        assert azurecr.copy_artifact((source, repo), "v1", (destination, repo)) == digest
+        storage = blob_redirect.storage_traffic(clear=True)
+        assert {t["status"] for t in storage} == {200}
+        assert sum(t["bytes_sent"] for t in storage) == sum(SIZES.values()) + 2
+        assert not any(t["authorization"] for t in storage)
+        pulled = destination.pull_artifact(repo, "v1", tmp_path)
+        for f in pulled.files:
+            assert f.path.read_bytes() == files[f.path.name].read_bytes()
+
+
 def test_copy_a_multi_platform_index_with_its_children(testbed: TestBed, testbed2: TestBed) -> None:
     repo = unique_repository("copy-index")
     amd = push_image(testbed, repo, layer=b"amd64 layer", arch="amd64")
