@@ -52,9 +52,10 @@ def describe(action: str, manifest: ArtifactManifestProperties) -> str:
 
 
 def summary(deleted: int, dry_run: bool) -> str:
+    images = "1 image" if deleted == 1 else f"{deleted} images"
     if dry_run:
-        return f"dry run: {deleted} images would be deleted; nothing was deleted"
-    return f"{deleted} images deleted"
+        return f"dry run: {images} would be deleted; nothing was deleted"
+    return f"{images} deleted"
 
 
 def main(dry_run: bool) -> None:

@@ -19,7 +19,7 @@ def main() -> None:
         for name in client.list_repository_names():
             print(f"  {name}")
             count += 1
-        print(f"{count} repositories")
+        print("1 repository" if count == 1 else f"{count} repositories")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ async def main() -> None:
             async for name in client.list_repository_names():
                 print(f"  {name}")
                 count += 1
-            print(f"{count} repositories")
+            print("1 repository" if count == 1 else f"{count} repositories")
     finally:
         await close_credential(credential)
 

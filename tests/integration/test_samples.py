@@ -106,7 +106,9 @@ def test_list_repositories(
     assert all(line.startswith("  ") for line in lines[1:-1])
     assert listed == list(client.list_repository_names())  # every one, in the registry's order
     assert set(repos) <= set(listed)
-    assert lines[-1] == f"{len(listed)} repositories"
+    assert lines[-1] == (
+        "1 repository" if len(listed) == 1 else f"{len(listed)} repositories"
+    )
 
 
 # -- list tags anonymously -----------------------------------------------------------
@@ -259,7 +261,7 @@ def test_delete_old_images_keeps_a_locked_image(
     out = run(f"delete_old_images{suffix}.py", testbed, env=env)
     assert f"  locked  {digests[0]}  v0" in out.splitlines()
     assert f"  deleted {digests[1]}  v1" in out.splitlines()
-    assert out.splitlines()[-1] == "1 images deleted"
+    assert out.splitlines()[-1] == "1 image deleted"
     assert set(remaining(client, repo)) == {digests[i] for i in (0, 2, 3, 4)}
 
 
