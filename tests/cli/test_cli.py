@@ -365,3 +365,13 @@ def test_progress_bar_in_a_terminal_and_not_in_a_pipe(testbed: TestBed, tmp_path
     assert quiet.returncode == 0 and quiet.stderr == ""
     status, screen = run_in_pty(testbed, "--json", "pull", f"{repo}:big", "-o", str(tmp_path / "j"))
     assert status == 0 and "━" not in screen and json.loads(screen)["files"]
+
+
+def test_a_password_is_not_sent_to_a_registry_named_only_in_a_reference(testbed: TestBed) -> None:
+    testbed.traffic(clear=True)
+    host = testbed.endpoint.split("://", 1)[1]
+    other = "localhost:" + host.rsplit(":", 1)[1]  # the same server under another name
+    result = run(testbed, "show", f"{other}/some/repo:v1")
+    assert result.returncode == 2
+    assert len(result.error_lines) == 1 and "username and password are for" in result.stderr
+    assert testbed.traffic(clear=True) == []

@@ -98,7 +98,25 @@ class Session:
     def client(self, ref: Optional[Reference] = None) -> ContainerRegistryClient:
         if ref is not None:
             self.subject = display(ref)
-        return self.client_for_endpoint(self.endpoint_for(ref))
+        endpoint = self.endpoint_for(ref)
+        if (
+            self.registry is not None
+            and _host(endpoint) != _host(self.registry)
+            and self._uses_password()
+        ):
+            # a password is for the registry it was configured with; a reference that names
+            # another registry does not get it (copy --to-registry asks for that explicitly)
+            raise UsageError(
+                f"{ref.registry if ref else endpoint}: the username and password are for "
+                f"{_host(self.registry)}; pass -r {ref.registry if ref else endpoint} to use "
+                "them there"
+            )
+        return self.client_for_endpoint(endpoint)
+
+    def _uses_password(self) -> bool:
+        args = self.args
+        named = args.username or os.environ.get(ENV_USERNAME)
+        return bool(named) and not args.anonymous
 
     def client_for_endpoint(self, endpoint: str) -> ContainerRegistryClient:
         key = _host(endpoint)
