@@ -9,7 +9,6 @@ from typing import IO, Any, Optional, Union
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.paging import ItemPaged
-from azure.core.pipeline.transport import RequestsTransport
 from azure.core.tracing.decorator import distributed_trace
 
 from . import _artifact_logic as alogic
@@ -36,6 +35,7 @@ from ._pipeline import (
     SDK_MONIKER,
     STREAM_BLOCK_SIZE,
     ClientSettings,
+    PooledRequestsTransport,
     RedactingNetworkTraceLoggingPolicy,
     redact_transport_logs,
 )
@@ -95,7 +95,7 @@ class ContainerRegistryClient:
         self._endpoint = settings.endpoint
         redact_transport_logs()
         kwargs.setdefault("connection_data_block_size", STREAM_BLOCK_SIZE)
-        transport = kwargs.pop("transport", None) or RequestsTransport(**kwargs)
+        transport = kwargs.pop("transport", None) or PooledRequestsTransport(**kwargs)
         policy = ContainerRegistryChallengePolicy(
             settings.credential,
             settings.endpoint,

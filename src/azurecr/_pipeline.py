@@ -16,10 +16,12 @@ from azure.core.pipeline.policies import (
     RetryPolicy,
     UserAgentPolicy,
 )
+from azure.core.pipeline.transport import RequestsTransport
 
 from ._version import VERSION
 
 __all__ = [
+    "PooledRequestsTransport",
     "RedactingNetworkTraceLoggingPolicy",
     "DEFAULT_API_VERSION",
     "SUPPORTED_API_VERSIONS",
@@ -184,3 +186,31 @@ class RedactingNetworkTraceLoggingPolicy(NetworkTraceLoggingPolicy):
         finally:
             if location is not None:
                 headers["Location"] = location
+
+
+#: Connections kept per host by the sync client's default transport: as many as it runs
+#: transfers at once in common use (parallel ranges, artifact blobs, threads sharing one
+#: client). urllib3's default of 10 discards every connection beyond it, with a warning each.
+POOL_SIZE = 32
+
+
+class PooledRequestsTransport(RequestsTransport):  # type: ignore[misc]
+    """azure-core's ``RequestsTransport`` with a connection pool of :data:`POOL_SIZE` per
+    host. It overrides azure-core's private ``_init_session`` (which mounts its own adapter
+    at open); if azure-core changes that, the transport still works, with urllib3's pool."""
+
+    def _init_session(self, session: Any) -> None:
+        super()._init_session(session)
+        try:
+            from azure.core.pipeline.transport._requests_basic import (  # type: ignore[attr-defined]
+                BiggerBlockSizeHTTPAdapter,
+            )
+            from urllib3.util.retry import Retry
+        except ImportError:  # pragma: no cover - a future azure-core layout
+            return
+        adapter = BiggerBlockSizeHTTPAdapter(
+            max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+            pool_maxsize=POOL_SIZE,
+        )
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, adapter)
