@@ -655,6 +655,26 @@ def check_directory(directory: Union[str, os.PathLike[str]]) -> Path:
     return path
 
 
+def check_destinations(directory: Path, targets: list[tuple[OciDescriptor, str]]) -> None:
+    """Before any blob is fetched: every file can be written where its name says (no
+    directory in the way of a file, no file in the way of a directory it needs).
+
+    :raises IsADirectoryError: when a directory has a layer's name.
+    :raises NotADirectoryError: when a file stands where a layer needs a directory.
+    """
+    for _, name in targets:
+        parts = name.split("/")
+        destination = directory.joinpath(*parts)
+        if destination.is_dir():
+            raise IsADirectoryError(f"cannot write layer {name!r}: {destination} is a directory")
+        for depth in range(1, len(parts)):
+            parent = directory.joinpath(*parts[:depth])
+            if parent.exists() and not parent.is_dir():
+                raise NotADirectoryError(
+                    f"cannot write layer {name!r}: {parent} is a file, not a directory"
+                )
+
+
 def place_files(
     directory: Path,
     targets: list[tuple[OciDescriptor, str]],

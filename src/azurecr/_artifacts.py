@@ -141,6 +141,7 @@ def pull_artifact(
         result = client.get_manifest(repository, entry.digest, **kwargs)
     model = alogic.image_model(result, f"{repository}:{reference}")
     targets = alogic.pull_targets(model)
+    alogic.check_destinations(root, targets)
     unique = {descriptor.digest: descriptor for descriptor, _ in targets}
     progress = Progress(sum(d.size for d in unique.values()), progress_hook)
     root.mkdir(parents=True, exist_ok=True)

@@ -183,6 +183,19 @@ def test_a_pull_that_fails_verification_leaves_the_directory_as_it_was(
     assert (out / "data.bin").read_bytes() == b"previous"
 
 
+def test_a_pull_that_cannot_place_a_file_fetches_nothing(
+    testbed: TestBed, client: azurecr.ContainerRegistryClient, tmp_path: Path
+) -> None:
+    repo = unique_repository("artifacts")
+    client.push_artifact(repo, [ArtifactFile(b"x", title="docs/a.txt")], tag="t")
+    (tmp_path / "docs").write_text("a file where a directory is needed")
+    testbed.traffic(clear=True)
+    with pytest.raises(NotADirectoryError):
+        client.pull_artifact(repo, "t", tmp_path)
+    assert not [t for t in testbed.traffic(clear=True) if "/blobs/" in t["path"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs"]
+
+
 @pytest.mark.parametrize(
     "call, error",
     [
