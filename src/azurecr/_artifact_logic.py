@@ -7,6 +7,7 @@ only carry out the requests.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform as _platform
@@ -115,8 +116,7 @@ def check_title(title: object) -> str:
     # split by hand: PurePosixPath would drop "." parts and "//" before we saw them
     if title.startswith("/") or any(part in ("", ".", "..") for part in title.split("/")):
         raise ValueError(
-            f"invalid title {title!r}: it must be a relative path without empty, '.' or '..' "
-            "parts"
+            f"invalid title {title!r}: it must be a relative path without empty, '.' or '..' parts"
         )
     if len(title) > 4096:
         raise ValueError("invalid title: longer than 4096 characters")
@@ -543,6 +543,54 @@ def same_registry(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
+class RemotePosition(io.RawIOBase):
+    """The positions of a source blob read as a seekable file for a streamed copy: where
+    the caller is (``tell``/``seek``, which the upload uses to resume or restart) and where
+    the open download stream is. The sync and async readers do only the reads."""
+
+    SKIP_PIECE = 1024 * 1024
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._size = size
+        self._offset = 0  # the position the caller sees
+        self._streamed = 0  # the position of the open stream
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._offset
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._offset, io.SEEK_END: self._size}[whence]
+        self._offset = base + offset
+        return self._offset
+
+    def must_reopen(self, is_open: bool) -> bool:
+        """A stream is needed from the start: none is open, or it is past the position."""
+        if is_open and self._streamed <= self._offset:
+            return False
+        self._streamed = 0
+        return True
+
+    def to_skip(self) -> int:
+        """How many bytes to read and drop next to reach the position (0: there)."""
+        return min(self._offset - self._streamed, self.SKIP_PIECE)
+
+    def skipped(self, n: int) -> bool:
+        """Count dropped bytes; False when the stream ended before the position."""
+        self._streamed += n
+        return n > 0
+
+    def delivered(self, n: int) -> None:
+        self._streamed += n
+        self._offset = self._streamed
+
+
 # ----------------------------------------------------------------------------- referrers
 def referrers_tag(digest: str) -> str:
     """The OCI 1.1 referrers tag schema: ``<algorithm>-<hex>`` names the fallback index of
@@ -608,6 +656,13 @@ def unacknowledged_subject(
     if subject is None:
         return None
     return subject, descriptor_of(content, media_type, model)
+
+
+def subject_descriptor(result: Any) -> OciDescriptor:
+    """The ``subject`` descriptor of a manifest read with ``get_manifest``."""
+    return OciDescriptor(
+        media_type=result.media_type, digest=result.digest, size=len(result.content)
+    )
 
 
 def fallback_index(result: Any, tag: str) -> OciImageIndex:

@@ -6,7 +6,6 @@ only runs the requests, in a bounded pool of threads.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tempfile
@@ -67,10 +66,7 @@ def resolve_subject(
 ) -> Optional[OciDescriptor]:
     if subject is None or isinstance(subject, OciDescriptor):
         return subject
-    result = client.get_manifest(repository, subject, **kwargs)
-    return OciDescriptor(
-        media_type=result.media_type, digest=result.digest, size=len(result.content)
-    )
+    return alogic.subject_descriptor(client.get_manifest(repository, subject, **kwargs))
 
 
 def push_artifact(
@@ -162,7 +158,7 @@ def pull_artifact(
 
 
 # ----------------------------------------------------------------------------- copy
-class _RemoteReader(io.RawIOBase):
+class _RemoteReader(alogic.RemotePosition):
     """A blob of the source registry as a seekable readable, so the destination takes it as
     one streamed upload (1 MiB pieces, bounded memory). Reads go through a verified
     :class:`~azurecr.DownloadBlobStream`, opened on the first read (nothing is requested
@@ -170,46 +166,21 @@ class _RemoteReader(io.RawIOBase):
     restarting) opens a new one and skips to the offset."""
 
     def __init__(self, open_stream: Callable[[], DownloadBlobStream], size: int) -> None:
-        super().__init__()
+        super().__init__(size)
         self._open = open_stream
-        self._size = size
         self._stream: Optional[DownloadBlobStream] = None
-        self._offset = 0  # the position the caller sees
-        self._streamed = 0  # the position of the open stream
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._offset
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._offset, io.SEEK_END: self._size}[whence]
-        self._offset = base + offset
-        return self._offset
 
     def read(self, n: int = -1) -> bytes:
-        if self._stream is None or self._streamed > self._offset:
-            self._reopen()
+        if self.must_reopen(self._stream is not None):
+            if self._stream is not None:
+                self._stream.close()
+            self._stream = self._open()
         assert self._stream is not None
-        while self._streamed < self._offset:  # skip to a resume offset
-            skipped = self._stream.read(min(self._offset - self._streamed, 1024 * 1024))
-            if not skipped:
-                break
-            self._streamed += len(skipped)
+        while (want := self.to_skip()) > 0 and self.skipped(len(self._stream.read(want))):
+            pass
         data = self._stream.read(n)
-        self._streamed += len(data)
-        self._offset = self._streamed
+        self.delivered(len(data))
         return data
-
-    def _reopen(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
-        self._stream = self._open()
-        self._streamed = 0
 
     def close(self) -> None:
         if self._stream is not None:

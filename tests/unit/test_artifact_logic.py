@@ -3,6 +3,7 @@ names, platforms, push plans, progress over many blobs, referrers and their fall
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from pathlib import Path
@@ -206,3 +207,39 @@ def test_default_tags() -> None:
         alogic.default_tags("v1", "a")
     with pytest.raises(ValueError):
         alogic.default_tags("v1", ["bad tag"])
+
+
+class _BytesRemote(alogic.RemotePosition):
+    """RemotePosition over in-memory 'streams', counting how often one was opened."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(len(data))
+        self.data = data
+        self.opened = 0
+        self.stream: io.BytesIO | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        if self.must_reopen(self.stream is not None):
+            self.opened += 1
+            self.stream = io.BytesIO(self.data)
+        assert self.stream is not None
+        while (want := self.to_skip()) > 0 and self.skipped(len(self.stream.read(want))):
+            pass
+        chunk = self.stream.read(n)
+        self.delivered(len(chunk))
+        return chunk
+
+
+def test_remote_position_resumes_forward_by_skipping_and_backward_by_reopening() -> None:
+    data = bytes(range(256)) * 20_000  # 5 MB: the skip goes in 1 MiB pieces
+    remote = _BytesRemote(data)
+    assert remote.seekable() and remote.seek(0, io.SEEK_END) == len(data)
+    remote.seek(0)
+    assert remote.read(10) == data[:10] and remote.opened == 1
+    remote.seek(3_000_000)  # the registry holds more than we sent: skip ahead
+    assert remote.read(7) == data[3_000_000:3_000_007] and remote.opened == 1
+    assert remote.tell() == 3_000_007
+    remote.seek(100)  # the session restarted lower: a new stream from the start
+    assert remote.read(5) == data[100:105] and remote.opened == 2
+    remote.seek(len(data) + 10)  # past the end: nothing, not an endless loop
+    assert remote.read(5) == b""

@@ -6,7 +6,6 @@ The decisions live in ``azurecr._artifact_logic``; this module only runs the req
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import shutil
 import tempfile
@@ -69,10 +68,7 @@ async def resolve_subject(
 ) -> Optional[OciDescriptor]:
     if subject is None or isinstance(subject, OciDescriptor):
         return subject
-    result = await client.get_manifest(repository, subject, **kwargs)
-    return OciDescriptor(
-        media_type=result.media_type, digest=result.digest, size=len(result.content)
-    )
+    return alogic.subject_descriptor(await client.get_manifest(repository, subject, **kwargs))
 
 
 async def push_artifact(
@@ -166,7 +162,7 @@ async def pull_artifact(
 
 
 # ----------------------------------------------------------------------------- copy
-class _RemoteReader(io.RawIOBase):
+class _RemoteReader(alogic.RemotePosition):
     """A blob of the source registry as a seekable readable, so the destination takes it as
     one streamed upload (1 MiB pieces, bounded memory), as in the sync copy.
 
@@ -182,27 +178,10 @@ class _RemoteReader(io.RawIOBase):
         size: int,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        super().__init__()
+        super().__init__(size)
         self._open = open_stream
-        self._size = size
         self._loop = loop
         self._stream: Optional[AsyncDownloadBlobStream] = None
-        self._offset = 0
-        self._streamed = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._offset
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._offset, io.SEEK_END: self._size}[whence]
-        self._offset = base + offset
-        return self._offset
 
     def read(self, n: int = -1) -> bytes:
         try:
@@ -214,18 +193,14 @@ class _RemoteReader(io.RawIOBase):
         return asyncio.run_coroutine_threadsafe(self._read(n), self._loop).result()
 
     async def _read(self, n: int) -> bytes:
-        if self._stream is None or self._streamed > self._offset:
+        if self.must_reopen(self._stream is not None):
             await self.aclose()
             self._stream = await self._open()
-            self._streamed = 0
-        while self._streamed < self._offset:  # skip to a resume offset
-            skipped = await self._stream.read(min(self._offset - self._streamed, READ_PIECE))
-            if not skipped:
-                break
-            self._streamed += len(skipped)
+        assert self._stream is not None
+        while (want := self.to_skip()) > 0 and self.skipped(len(await self._stream.read(want))):
+            pass
         data = await self._stream.read(n)
-        self._streamed += len(data)
-        self._offset = self._streamed
+        self.delivered(len(data))
         return data
 
     async def aclose(self) -> None:
